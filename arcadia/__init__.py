@@ -1,0 +1,1 @@
+"""Arcadia margin dashboard: data layer, quote engine and analytics (no Streamlit here)."""

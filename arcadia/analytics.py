@@ -1,0 +1,203 @@
+"""The figures of CONTRACT §2: P&L, by kind, live accrual. Every surface calls these.
+
+SQL aggregates; this module only checks currencies, shapes rows and derives
+margins from integer cents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from arcadia.billing import invoiced_tenants, quote_month
+from arcadia.db import connect, fetch
+from arcadia.errors import MixedCurrencyError
+from arcadia.money import margin_pct
+from arcadia.period import UTC, Period, accrual_period, parse_instant
+from arcadia.quote import Quote
+
+DEFAULT_CURRENCY = "USD"
+
+
+def _single_currency(what: str, currencies) -> str:
+    found = {c for c in currencies if c}
+    if len(found) > 1:
+        raise MixedCurrencyError(what, found)
+    return found.pop() if found else DEFAULT_CURRENCY
+
+
+@dataclass(frozen=True)
+class PnL:
+    """Revenue and COGS in cents, with the margin derived from them."""
+
+    revenue_cents: int
+    cogs_cents: int
+
+    @property
+    def margin_cents(self) -> int:
+        return self.revenue_cents - self.cogs_cents
+
+    @property
+    def margin_pct(self) -> Decimal | None:
+        return margin_pct(self.margin_cents, self.revenue_cents)
+
+
+@dataclass(frozen=True)
+class TenantPnL(PnL):
+    tenant_id: str = ""
+    tenant_name: str = ""
+    tenant_kind: str | None = None
+
+    @property
+    def internal(self) -> bool:
+        return self.tenant_kind == "internal"
+
+
+@dataclass(frozen=True)
+class DeploymentPnL(PnL):
+    deployment_id: str = ""
+    deployment_name: str = ""
+    tenant_id: str | None = None
+
+
+@dataclass(frozen=True)
+class MarginSummary:
+    period: Period
+    currency: str
+    overall: PnL
+    attributed_cogs_cents: int
+    unattributed_cogs_cents: int
+    tenants: tuple[TenantPnL, ...]
+    deployments: tuple[DeploymentPnL, ...]
+    cost_line_count: int
+    invoice_count: int
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def has_data(self) -> bool:
+        return bool(self.cost_line_count or self.invoice_count)
+
+
+def _worst_first(rows, key):
+    return tuple(sorted(rows, key=lambda r: (r.margin_cents, key(r))))
+
+
+def margin_summary(engine: sa.Engine, period: Period, now: datetime | None = None) -> MarginSummary:
+    """Overall, per-tenant and per-deployment P&L of a month (CONTRACT §2)."""
+    binds = {"period_start": period.start, "period_end": period.end}
+    with connect(engine) as conn:
+        tenant_rows = fetch(conn, "tenant_pnl", **binds)
+        deployment_rows = fetch(conn, "deployment_pnl", **binds)
+    currency = _single_currency(
+        f"the P&L of {period}", [r["currency"] for r in tenant_rows] + [r["currency"] for r in deployment_rows]
+    )
+    revenue = sum(int(r["revenue_cents"]) for r in tenant_rows)
+    cogs = sum(int(r["cogs_cents"]) for r in tenant_rows)
+    unattributed = sum(int(r["cogs_cents"]) for r in tenant_rows if r["tenant_id"] is None)
+    cost_lines = sum(int(r["cost_line_count"]) for r in tenant_rows)
+    invoices = sum(int(r["invoice_count"]) for r in tenant_rows)
+    tenants = _worst_first(
+        (
+            TenantPnL(int(r["revenue_cents"]), int(r["cogs_cents"]), r["tenant_id"], r["tenant_name"], r["tenant_kind"])
+            for r in tenant_rows if r["tenant_id"] is not None
+        ),
+        key=lambda t: t.tenant_id,
+    )
+    deployments = _worst_first(
+        (
+            DeploymentPnL(int(r["revenue_cents"]), int(r["cogs_cents"]), str(r["deployment_id"]), r["deployment_name"], r["tenant_id"])
+            for r in deployment_rows
+        ),
+        key=lambda d: d.deployment_id,
+    )
+    warnings = []
+    if invoices and not cost_lines:
+        warnings.append(f"no provider cost lines for {period} yet: its COGS and margin are incomplete")
+    if now is not None and parse_instant(now) < period.end_at:
+        warnings.append(f"{period.label} is not over yet: its invoices and cost lines are not final")
+    return MarginSummary(
+        period, currency, PnL(revenue, cogs), cogs - unattributed, unattributed,
+        tenants, deployments, cost_lines, invoices, tuple(warnings),
+    )
+
+
+@dataclass(frozen=True)
+class KindAmount:
+    kind: str
+    amount_cents: int
+
+
+@dataclass(frozen=True)
+class ByKind:
+    period: Period
+    currency: str
+    revenue: tuple[KindAmount, ...]
+    cogs: tuple[KindAmount, ...]
+    warnings: tuple[str, ...] = ()
+
+
+def _by_amount(rows) -> tuple[KindAmount, ...]:
+    amounts = [KindAmount(r["kind"], int(r["amount_cents"])) for r in rows]
+    return tuple(sorted(amounts, key=lambda k: (-k.amount_cents, k.kind)))
+
+
+def by_kind(engine: sa.Engine, period: Period) -> ByKind:
+    """Revenue by billing kind and COGS by provider kind: two breakdowns, never joined."""
+    binds = {"period_start": period.start, "period_end": period.end}
+    with connect(engine) as conn:
+        revenue = fetch(conn, "revenue_by_kind", **binds)
+        cogs = fetch(conn, "cogs_by_kind", **binds)
+    currency = _single_currency(f"the by-kind breakdown of {period}", [r["currency"] for r in revenue + cogs])
+    warnings = ()
+    if revenue and not cogs:
+        warnings = (f"no provider cost lines for {period} yet: its COGS is incomplete",)
+    return ByKind(period, currency, _by_amount(revenue), _by_amount(cogs), warnings)
+
+
+@dataclass(frozen=True)
+class Accrual:
+    as_of: datetime
+    period: Period
+    currency: str
+    quotes: tuple[Quote, ...]
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def subtotal_cents(self) -> int:
+        return sum(q.subtotal_cents for q in self.quotes)
+
+    @property
+    def tax_cents(self) -> int:
+        return sum(q.tax_cents for q in self.quotes)
+
+    @property
+    def total_cents(self) -> int:
+        return sum(q.total_cents for q in self.quotes)
+
+    @property
+    def projected_subtotal_cents(self) -> int:
+        return sum(q.projected_subtotal_cents for q in self.quotes)
+
+
+def live_accrual(engine: sa.Engine, as_of: datetime | None = None) -> Accrual:
+    """Not-yet-invoiced revenue of the month so far, as of `as_of` (default: now)."""
+    as_of = parse_instant(as_of or datetime.now(UTC))
+    period = accrual_period(as_of)
+    with connect(engine) as conn:
+        quotes = quote_month(conn, period, as_of)
+        invoiced = invoiced_tenants(conn, period)
+    warnings = []
+    if invoiced:
+        warnings.append(
+            f"{len(invoiced)} tenant(s) already invoiced for {period} are left out: "
+            "their revenue is in the P&L, not the accrual"
+        )
+    quotes = tuple(
+        sorted((q for q in quotes if q.subscription.tenant_id not in invoiced),
+               key=lambda q: (q.subscription.tenant_id, q.subscription.id))
+    )
+    currency = _single_currency(f"the accrual of {period}", [q.subscription.currency for q in quotes])
+    return Accrual(as_of, period, currency, quotes, tuple(warnings))

@@ -1,0 +1,132 @@
+"""Billing on the database: load subscriptions and usage, quote them, roll a month up into invoices."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import defaultdict
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from arcadia import schema
+from arcadia.db import fetch
+from arcadia.errors import ArcadiaError, InputError, MixedCurrencyError
+from arcadia.period import Period, parse_instant
+from arcadia.quote import Item, Quote, Subscription, Tier, quote
+from arcadia.schema import to_decimal
+
+
+def _tiers(raw: str | None) -> tuple[Tier, ...]:
+    if not raw:
+        return ()
+    try:
+        tiers = json.loads(raw, parse_float=Decimal)
+        return tuple(
+            Tier(None if t.get("up_to") is None else to_decimal(t["up_to"]), int(t["unit_price_micros"]))
+            for t in tiers
+        )
+    except (ValueError, TypeError, KeyError, AttributeError):
+        raise ArcadiaError(f"catalog tiers are not valid JSON tiers: {raw[:80]!r}") from None
+
+
+def active_subscriptions(conn: sa.Connection, start: datetime, end: datetime) -> list[Subscription]:
+    """Subscriptions active at any time in [start, end), each with its priced items."""
+    grouped: dict[str, dict] = {}
+    for row in fetch(conn, "active_subscription_items", window_start=start, window_end=end):
+        sub = grouped.setdefault(row["subscription_id"], {"row": row, "items": []})
+        if row["catalog_item_id"] is not None:
+            sub["items"].append(Item(
+                catalog_item_id=row["catalog_item_id"], sku=row["sku"], name=row["name"],
+                billing_kind=row["billing_kind"], pricing_model=row["pricing_model"],
+                catalog_price_micros=int(row["catalog_price_micros"]),
+                price_override_micros=None if row["price_override_micros"] is None else int(row["price_override_micros"]),
+                included_units=to_decimal(row["included_units"] or 0),
+                tiers=_tiers(row["tiers"]),
+                quantity=to_decimal(row["quantity"] if row["quantity"] is not None else 1),
+                currency=row["catalog_currency"],
+            ))
+    return [
+        Subscription(
+            id=str(sub_id), tenant_id=g["row"]["tenant_id"],
+            deployment_id=None if g["row"]["deployment_id"] is None else str(g["row"]["deployment_id"]),
+            started_at=parse_instant(g["row"]["started_at"]),
+            ended_at=None if g["row"]["ended_at"] is None else parse_instant(g["row"]["ended_at"]),
+            currency=g["row"]["currency"], items=tuple(g["items"]),
+        )
+        for sub_id, g in grouped.items()
+    ]
+
+
+def usage_totals(conn: sa.Connection, start: datetime, end: datetime) -> dict[str, dict[str, Decimal]]:
+    """Σ usage per subscription and catalog item for readings in [start, end)."""
+    totals: dict[str, dict[str, Decimal]] = defaultdict(dict)
+    for row in fetch(conn, "usage_totals", window_start=start, window_end=end):
+        totals[str(row["subscription_id"])][str(row["catalog_item_id"])] = Decimal(int(row["quantity_micros"])).scaleb(-6)
+    return totals
+
+
+def quote_month(conn: sa.Connection, period: Period, until: datetime) -> list[Quote]:
+    """Quote every subscription active in [start of period, until) on its usage in that window."""
+    subs = active_subscriptions(conn, period.start_at, until)
+    usage = usage_totals(conn, period.start_at, until)
+    return [quote(sub, usage.get(sub.id, {}), period, until) for sub in subs]
+
+
+def invoiced_tenants(conn: sa.Connection, period: Period) -> set[str]:
+    """Tenants with a live (non-void) invoice for the period."""
+    return {row["tenant_id"] for row in fetch(conn, "invoiced_tenants", period_start=period.start, period_end=period.end)}
+
+
+def rollup(conn: sa.Connection, period: Period, now: datetime) -> list[str]:
+    """Write one invoice per tenant for a complete month; re-running replaces, never duplicates.
+
+    An existing live invoice keeps its id, status and issue date; its amounts and
+    lines are replaced. Voided invoices are history and are left alone. The tax
+    of an invoice is the sum of its subscriptions' GST, so the accrual as of the
+    month's end equals the invoice to the cent. Returns the invoice ids.
+    """
+    if parse_instant(now) < period.end_at:
+        raise InputError(f"period {period} is not complete yet: roll it up on or after {period.end}")
+    by_tenant: dict[str, list[Quote]] = defaultdict(list)
+    for q in quote_month(conn, period, period.end_at):
+        by_tenant[q.subscription.tenant_id].append(q)
+    invoices = schema.tenant_invoices
+    lines = schema.tenant_invoice_lines
+    ids = []
+    for tenant_id, quotes in sorted(by_tenant.items()):
+        currencies = {q.subscription.currency for q in quotes}
+        if len(currencies) > 1:
+            raise MixedCurrencyError(f"tenant {tenant_id} in {period}", currencies)
+        subtotal = sum(q.subtotal_cents for q in quotes)
+        tax = sum(q.tax_cents for q in quotes)
+        amounts = {"subtotal_cents": subtotal, "tax_cents": tax, "total_cents": subtotal + tax}
+        existing = conn.execute(
+            sa.select(invoices.c.id).where(
+                invoices.c.tenant_id == tenant_id, invoices.c.period == period.start, invoices.c.status != "void"
+            )
+        ).scalar()
+        if existing is None:
+            invoice_id = str(uuid.uuid4())
+            conn.execute(invoices.insert().values(
+                id=invoice_id, tenant_id=tenant_id, period=period.start, status="issued",
+                currency=currencies.pop(), issued_at=period.end_at, **amounts,
+            ))
+        else:
+            invoice_id = str(existing)
+            conn.execute(invoices.update().where(invoices.c.id == invoice_id).values(**amounts))
+            conn.execute(lines.delete().where(lines.c.invoice_id == invoice_id))
+        rows = [
+            {
+                "id": str(uuid.uuid4()), "invoice_id": invoice_id, "subscription_id": q.subscription.id,
+                "deployment_id": q.subscription.deployment_id, "catalog_item_id": line.catalog_item_id,
+                "billing_kind": line.billing_kind, "description": line.name, "quantity": line.quantity,
+                "unit_price_micros": line.unit_price_micros, "amount_cents": line.amount_cents,
+            }
+            for q in quotes for line in q.lines
+        ]
+        if rows:
+            conn.execute(lines.insert(), rows)
+        ids.append(invoice_id)
+    return ids

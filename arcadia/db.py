@@ -1,0 +1,111 @@
+"""Database access: which database, one engine per URL, named SQL files with named binds."""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from arcadia.errors import ArcadiaError, DatabaseUnavailable
+from arcadia.period import UTC
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+QUERIES = PROJECT_ROOT / "queries"
+DEMO_PATH = PROJECT_ROOT / "data" / "arcadia-demo.sqlite"
+DEMO_URL = f"sqlite:///{DEMO_PATH}"
+URL_ENV = "ARCADIA_DATABASE_URL"
+
+
+def database_url(explicit: str | None = None) -> str:
+    """The URL to use: explicit, else $ARCADIA_DATABASE_URL, else the embedded demo."""
+    url = explicit or os.environ.get(URL_ENV) or DEMO_URL
+    if url.startswith(("postgres://", "postgresql://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def is_demo(url: str) -> bool:
+    return database_url(url) == DEMO_URL
+
+
+def describe(url: str) -> str:
+    """A URL safe to show: no password; the demo named as such."""
+    if is_demo(url):
+        return "embedded demo (SQLite)"
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError:
+        return "an unparsable database URL"
+    if parsed.get_backend_name() == "sqlite":
+        return f"SQLite {parsed.database}"
+    return f"PostgreSQL {parsed.host or 'localhost'}:{parsed.port or 5432}/{parsed.database}"
+
+
+@cache
+def engine_for(url: str) -> sa.Engine:
+    """One engine per URL per process (a pool, not a connection)."""
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError:
+        raise ArcadiaError("the database URL could not be parsed") from None
+    if parsed.get_backend_name() == "sqlite":
+        return sa.create_engine(url)
+    return sa.create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+
+
+def get_engine(explicit: str | None = None) -> sa.Engine:
+    """The engine for the configured database; the demo is created on first use."""
+    url = database_url(explicit)
+    if is_demo(url) and not DEMO_PATH.exists():
+        from arcadia.demo import build_demo  # only the embedded default pays for the demo build
+
+        build_demo(url)
+    return engine_for(url)
+
+
+def connect(engine: sa.Engine):
+    """A connection, with 'database unreachable' turned into DatabaseUnavailable."""
+    try:
+        return engine.connect()
+    except sa.exc.OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "connection failed"
+        raise DatabaseUnavailable(f"cannot reach the database ({describe(str(engine.url.render_as_string(False)))}): {reason}") from None
+
+
+@cache
+def _sql_text(dialect: str, name: str) -> str:
+    for path in (QUERIES / dialect / f"{name}.sql", QUERIES / f"{name}.sql"):
+        if path.exists():
+            return path.read_text()
+    raise FileNotFoundError(f"no query named {name!r} for {dialect}")
+
+
+def _bind(dialect: str, value):
+    """Dates and instants as each database compares them (SQLite: ISO text)."""
+    if dialect != "sqlite":
+        return value
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.") + f"{value.microsecond // 1000:03d}"
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def fetch(conn: sa.Connection, name: str, **binds) -> list[sa.RowMapping]:
+    """Run queries/[<dialect>/]<name>.sql with named binds; rows as mappings."""
+    dialect = conn.dialect.name
+    statement = sa.text(_sql_text(dialect, name))
+    try:
+        result = conn.execute(statement, {key: _bind(dialect, value) for key, value in binds.items()})
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
+        reason = str(exc.orig).strip().splitlines()[0]
+        if "no such table" in reason or "does not exist" in reason:
+            raise ArcadiaError(
+                f"the database has no Arcadia tables ({reason}): run `python -m arcadia db init`"
+            ) from None
+        raise DatabaseUnavailable(f"the database failed during query {name}: {reason}") from None
+    return list(result.mappings())

@@ -1,0 +1,104 @@
+"""The one Period type (a calendar month in UTC, half-open) and instant parsing."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from arcadia.errors import InputError
+
+UTC = timezone.utc
+_DATE_RE = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?", re.ASCII)
+
+
+def _shown(value: object) -> str:
+    """The offending value for an error message, cut short when huge."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "…'"
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    """A calendar month: [start, end) in UTC; `start` is its first day."""
+
+    start: date
+
+    def __post_init__(self):
+        if self.start.day != 1:
+            raise ValueError("a Period starts on the first day of a month")
+
+    @classmethod
+    def of(cls, day: date) -> Period:
+        """The month that holds `day`."""
+        return cls(date(day.year, day.month, 1))
+
+    @classmethod
+    def parse(cls, value: object) -> Period:
+        """`YYYY-MM-DD` (any day: its month) or `YYYY-MM`; anything else is an InputError."""
+        if isinstance(value, datetime):
+            return cls.of(value.astimezone(UTC).date() if value.tzinfo else value.date())
+        if isinstance(value, date):
+            return cls.of(value)
+        match = _DATE_RE.fullmatch(value.strip()) if isinstance(value, str) else None
+        if not match:
+            raise InputError(f"invalid period {_shown(value)}: expected YYYY-MM-DD or YYYY-MM")
+        year, month, day = (int(g) if g else 1 for g in match.groups())
+        try:
+            return cls.of(date(year, month, day))
+        except ValueError:
+            raise InputError(f"invalid period {_shown(value)}: no such date") from None
+
+    @property
+    def end(self) -> date:
+        """First day of the next month (exclusive bound)."""
+        return (self.start.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+    @property
+    def start_at(self) -> datetime:
+        return datetime.combine(self.start, time(0), UTC)
+
+    @property
+    def end_at(self) -> datetime:
+        return datetime.combine(self.end, time(0), UTC)
+
+    @property
+    def seconds(self) -> int:
+        return (self.end - self.start).days * 86400
+
+    def next(self) -> Period:
+        return Period(self.end)
+
+    def previous(self) -> Period:
+        return Period.of(self.start - timedelta(days=1))
+
+    def __str__(self) -> str:
+        return self.start.isoformat()
+
+    @property
+    def label(self) -> str:
+        """Human label, e.g. 'April 2026'."""
+        return self.start.strftime("%B %Y")
+
+
+def parse_instant(value: object) -> datetime:
+    """An ISO-8601 instant as an aware UTC datetime; naive means UTC; InputError if not one."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if isinstance(value, date):
+        return datetime.combine(value, time(0), UTC)
+    if isinstance(value, str) and value.strip() and value.isascii() and len(value) <= 40:
+        try:
+            return parse_instant(datetime.fromisoformat(value.strip()))
+        except ValueError:
+            pass
+    raise InputError(f"invalid instant {_shown(value)}: expected ISO-8601, e.g. 2026-04-15T12:00:00Z")
+
+
+def accrual_period(as_of: datetime) -> Period:
+    """The month an accrual as of `as_of` covers: the one holding the instant just before it.
+
+    So the first instant of a month closes the previous one: accrual as of
+    2026-05-01T00:00Z is April's whole-month figure, which equals April's rollup.
+    """
+    return Period.parse(parse_instant(as_of) - timedelta(microseconds=1))

@@ -1,0 +1,171 @@
+"""Output shapes: the contract's JSON (CONTRACT §3) and the CSV tables, shared by CLI, API and pages."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+
+from arcadia.analytics import Accrual, ByKind, MarginSummary, PnL
+from arcadia.money import fmt
+
+
+def _pct(value: Decimal | None) -> float | None:
+    # margin_pct is a JSON number with one decimal (not money): float repr of a
+    # one-decimal Decimal prints back exactly, e.g. 57.1.
+    return None if value is None else float(value)
+
+
+def _pnl(row: PnL) -> dict:
+    return {
+        "revenue": fmt(row.revenue_cents), "cogs": fmt(row.cogs_cents),
+        "margin": fmt(row.margin_cents), "margin_pct": _pct(row.margin_pct),
+    }
+
+
+def _with_warnings(doc: dict, warnings) -> dict:
+    if warnings:
+        doc["warnings"] = list(warnings)
+    return doc
+
+
+def margin_json(summary: MarginSummary) -> dict:
+    """The /margin document."""
+    overall = _pnl(summary.overall)
+    overall = {
+        "revenue": overall["revenue"], "cogs": overall["cogs"],
+        "attributed_cogs": fmt(summary.attributed_cogs_cents),
+        "unattributed_cogs": fmt(summary.unattributed_cogs_cents),
+        "margin": overall["margin"], "margin_pct": overall["margin_pct"],
+    }
+    return _with_warnings({
+        "period": str(summary.period), "currency": summary.currency, "overall": overall,
+        "tenants": [{"tenant_id": t.tenant_id, "tenant_name": t.tenant_name, **_pnl(t)} for t in summary.tenants],
+        "deployments": [
+            {"deployment_id": d.deployment_id, "deployment_name": d.deployment_name, "tenant_id": d.tenant_id, **_pnl(d)}
+            for d in summary.deployments
+        ],
+    }, summary.warnings)
+
+
+def by_kind_json(breakdown: ByKind) -> dict:
+    """The /by-kind document."""
+    return _with_warnings({
+        "period": str(breakdown.period), "currency": breakdown.currency,
+        "revenue": [{"kind": k.kind, "amount": fmt(k.amount_cents)} for k in breakdown.revenue],
+        "cogs": [{"kind": k.kind, "amount": fmt(k.amount_cents)} for k in breakdown.cogs],
+    }, breakdown.warnings)
+
+
+def accrual_json(accrual: Accrual) -> dict:
+    """The /accrual document."""
+    return _with_warnings({
+        "as_of": accrual.as_of.isoformat().replace("+00:00", "Z"),
+        "period": str(accrual.period), "currency": accrual.currency,
+        "totals": {
+            "subtotal": fmt(accrual.subtotal_cents), "tax": fmt(accrual.tax_cents),
+            "total": fmt(accrual.total_cents), "projected_subtotal": fmt(accrual.projected_subtotal_cents),
+        },
+        "subscriptions": [
+            {
+                "subscription_id": q.subscription.id, "tenant_id": q.subscription.tenant_id,
+                "deployment_id": q.subscription.deployment_id,
+                "subtotal": fmt(q.subtotal_cents), "tax": fmt(q.tax_cents), "total": fmt(q.total_cents),
+                "projected_subtotal": fmt(q.projected_subtotal_cents),
+                "lines": [
+                    {"sku": line.sku, "billing_kind": line.billing_kind,
+                     "quantity": _quantity(line.quantity), "amount": fmt(line.amount_cents)}
+                    for line in q.lines
+                ],
+            }
+            for q in accrual.quotes
+        ],
+    }, accrual.warnings)
+
+
+def _quantity(value: Decimal) -> str:
+    """A quantity without trailing zeros or exponent: '2892', '85.25'."""
+    return format(value.normalize(), "f")
+
+
+def dumps(doc: dict) -> str:
+    return json.dumps(doc, indent=2, ensure_ascii=False)
+
+
+# --- CSV tables: the page downloads and `--csv` print the same bytes --------
+
+def _pct_text(value: Decimal | None) -> str:
+    return "" if value is None else str(value)
+
+
+def margin_table(summary: MarginSummary, table: str) -> list[dict]:
+    """Rows of one P&L table: 'overall', 'tenants' or 'deployments'."""
+    if table == "overall":
+        o = summary.overall
+        return [{
+            "period": str(summary.period), "currency": summary.currency,
+            "revenue": fmt(o.revenue_cents), "cogs": fmt(o.cogs_cents),
+            "attributed_cogs": fmt(summary.attributed_cogs_cents),
+            "unattributed_cogs": fmt(summary.unattributed_cogs_cents),
+            "margin": fmt(o.margin_cents), "margin_pct": _pct_text(o.margin_pct),
+        }]
+    if table == "tenants":
+        return [{
+            "period": str(summary.period), "tenant_id": t.tenant_id, "tenant_name": t.tenant_name,
+            "internal": "yes" if t.internal else "no",
+            "revenue": fmt(t.revenue_cents), "cogs": fmt(t.cogs_cents),
+            "margin": fmt(t.margin_cents), "margin_pct": _pct_text(t.margin_pct),
+        } for t in summary.tenants]
+    if table == "deployments":
+        return [{
+            "period": str(summary.period), "deployment_id": d.deployment_id, "deployment_name": d.deployment_name,
+            "tenant_id": d.tenant_id or "",
+            "revenue": fmt(d.revenue_cents), "cogs": fmt(d.cogs_cents),
+            "margin": fmt(d.margin_cents), "margin_pct": _pct_text(d.margin_pct),
+        } for d in summary.deployments]
+    raise ValueError(f"unknown P&L table {table!r}")
+
+
+def by_kind_table(breakdown: ByKind, side: str) -> list[dict]:
+    """Rows of 'revenue' (by billing kind) or 'cogs' (by provider kind)."""
+    kinds = {"revenue": breakdown.revenue, "cogs": breakdown.cogs}[side]
+    return [{"period": str(breakdown.period), "side": side, "kind": k.kind, "amount": fmt(k.amount_cents)} for k in kinds]
+
+
+def accrual_table(accrual: Accrual, table: str) -> list[dict]:
+    """Rows of 'subscriptions' or of 'lines' of an accrual."""
+    if table == "subscriptions":
+        return [{
+            "as_of": accrual_json(accrual)["as_of"], "subscription_id": q.subscription.id,
+            "tenant_id": q.subscription.tenant_id, "deployment_id": q.subscription.deployment_id or "",
+            "subtotal": fmt(q.subtotal_cents), "tax": fmt(q.tax_cents), "total": fmt(q.total_cents),
+            "projected_subtotal": fmt(q.projected_subtotal_cents),
+        } for q in accrual.quotes]
+    if table == "lines":
+        return [{
+            "subscription_id": q.subscription.id, "tenant_id": q.subscription.tenant_id,
+            "sku": line.sku, "billing_kind": line.billing_kind, "quantity": _quantity(line.quantity),
+            "amount": fmt(line.amount_cents), "projected": fmt(line.projected_cents),
+        } for q in accrual.quotes for line in q.lines]
+    raise ValueError(f"unknown accrual table {table!r}")
+
+
+COLUMNS = {
+    "overall": ["period", "currency", "revenue", "cogs", "attributed_cogs", "unattributed_cogs", "margin", "margin_pct"],
+    "tenants": ["period", "tenant_id", "tenant_name", "internal", "revenue", "cogs", "margin", "margin_pct"],
+    "deployments": ["period", "deployment_id", "deployment_name", "tenant_id", "revenue", "cogs", "margin", "margin_pct"],
+    "revenue": ["period", "side", "kind", "amount"],
+    "cogs": ["period", "side", "kind", "amount"],
+    "subscriptions": ["as_of", "subscription_id", "tenant_id", "deployment_id", "subtotal", "tax", "total", "projected_subtotal"],
+    "lines": ["subscription_id", "tenant_id", "sku", "billing_kind", "quantity", "amount", "projected"],
+}
+
+
+def to_csv(rows: list[dict], table: str) -> str:
+    """CSV text of one table's rows (the header is there even with no rows)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS[table], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
