@@ -260,7 +260,7 @@ catalog_items = sa.Table(
     sa.Column("pricing_model", sa.Text, nullable=False),
     sa.Column("unit_price_micros", sa.BigInteger, nullable=False),
     sa.Column("included_units", Quantity(), nullable=False, server_default="0"),
-    sa.Column("tiers", JSONText(postgresql.JSON), nullable=True),
+    sa.Column("tiers", JSONText(postgresql.JSON(none_as_null=True)), nullable=True),
     _currency(),
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
 )

@@ -1,0 +1,173 @@
+"""`python -m arcadia`: the figures on the command line (table, --json, --csv) and admin tasks."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+
+from arcadia import analytics, report
+from arcadia.db import DEMO_PATH, database_url, describe, engine_for, get_engine, is_demo
+from arcadia.errors import ArcadiaError, DatabaseUnavailable, InputError
+from arcadia.money import display
+from arcadia.period import UTC, Period, parse_instant
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2, like every other usage error here
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _output_flags(parser: argparse.ArgumentParser, tables: list[str]) -> None:
+    fmt = parser.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print the contract's JSON document")
+    fmt.add_argument("--csv", action="store_true", help="print one table as CSV (see --table)")
+    parser.add_argument("--table", choices=tables, default=tables[0], help=f"table for --csv (default {tables[0]})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m arcadia", description="Arcadia operator margin figures.")
+    parser.add_argument("--database-url", help="SQLAlchemy URL (default: $ARCADIA_DATABASE_URL, else the embedded demo)")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    db = sub.add_parser("db", help="database administration")
+    db_sub = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
+    db_sub.add_parser("init", help="create the contract's tables and indexes (idempotent)")
+
+    demo = sub.add_parser("demo", help="fill an empty database with the deterministic demo data")
+    demo.add_argument("--now", help="the demo's 'now' (ISO-8601; default: the current time)")
+    demo.add_argument("--reset", action="store_true", help="rebuild the embedded demo database from scratch")
+
+    margin = sub.add_parser("margin", help="P&L of a month: overall, per tenant, per deployment")
+    margin.add_argument("--period", required=True, help="any date of the month, YYYY-MM-DD")
+    _output_flags(margin, ["tenants", "deployments", "overall"])
+
+    kind = sub.add_parser("by-kind", help="revenue by billing kind and COGS by provider kind")
+    kind.add_argument("--period", required=True, help="any date of the month, YYYY-MM-DD")
+    _output_flags(kind, ["revenue", "cogs"])
+
+    accrual = sub.add_parser("accrual", help="live accrual of the month so far")
+    accrual.add_argument("--as-of", help="ISO-8601 instant (default: now)")
+    _output_flags(accrual, ["subscriptions", "lines"])
+
+    roll = sub.add_parser("rollup", help="write (or rewrite) the invoices of a complete month")
+    roll.add_argument("--period", required=True, help="any date of the month, YYYY-MM-DD")
+    return parser
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)] if rows else [len(h) for h in headers]
+    line = lambda cells: "  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+
+
+def _pct(value) -> str:
+    return "—" if value is None else f"{value}%"
+
+
+def _print_margin(s: analytics.MarginSummary) -> None:
+    o = s.overall
+    print(f"P&L {s.period.label} ({s.currency})")
+    print(f"  revenue {display(o.revenue_cents)}   COGS {display(o.cogs_cents)} "
+          f"(attributed {display(s.attributed_cogs_cents)}, unattributed {display(s.unattributed_cogs_cents)})")
+    print(f"  margin {display(o.margin_cents)} ({_pct(o.margin_pct)})\n")
+    print(_table(["tenant", "revenue", "COGS", "margin", "margin %"], [
+        [t.tenant_name + (" (internal)" if t.internal else ""), display(t.revenue_cents), display(t.cogs_cents),
+         display(t.margin_cents), _pct(t.margin_pct)] for t in s.tenants]))
+    print()
+    print(_table(["deployment", "tenant", "revenue", "COGS", "margin", "margin %"], [
+        [d.deployment_name, d.tenant_id or "", display(d.revenue_cents), display(d.cogs_cents),
+         display(d.margin_cents), _pct(d.margin_pct)] for d in s.deployments]))
+
+
+def _print_by_kind(b: analytics.ByKind) -> None:
+    print(f"By kind {b.period.label} ({b.currency})\n")
+    print(_table(["billing kind", "revenue"], [[k.kind, display(k.amount_cents)] for k in b.revenue]))
+    print()
+    print(_table(["provider kind", "COGS"], [[k.kind, display(k.amount_cents)] for k in b.cogs]))
+
+
+def _print_accrual(a: analytics.Accrual) -> None:
+    print(f"Accrual of {a.period.label} as of {a.as_of.isoformat()} ({a.currency})")
+    print(f"  subtotal {display(a.subtotal_cents)}   GST {display(a.tax_cents)}   total {display(a.total_cents)}   "
+          f"projected month-end subtotal {display(a.projected_subtotal_cents)}\n")
+    print(_table(["tenant", "subscription", "subtotal", "GST", "total", "projected"], [
+        [q.subscription.tenant_id, q.subscription.id[:8], display(q.subtotal_cents), display(q.tax_cents),
+         display(q.total_cents), display(q.projected_subtotal_cents)] for q in a.quotes]))
+
+
+def _emit(args, doc: dict, rows: list[dict], printer, figure) -> None:
+    if args.json:
+        print(report.dumps(doc))
+    elif args.csv:
+        sys.stdout.write(report.to_csv(rows, args.table))
+    else:
+        printer(figure)
+    for warning in doc.get("warnings", []):
+        print(f"warning: {warning}", file=sys.stderr)
+
+
+def run(args) -> int:
+    if args.command == "db":
+        engine = engine_for(database_url(args.database_url))
+        from arcadia.schema import create_all
+        from arcadia.db import connect
+
+        connect(engine).close()
+        create_all(engine)
+        print(f"schema ready on {describe(str(engine.url))}")
+        return EXIT_OK
+    if args.command == "demo":
+        from arcadia.demo import build_demo
+
+        url = database_url(args.database_url)
+        if args.reset:
+            if not is_demo(url):
+                raise InputError("--reset only rebuilds the embedded demo database; it never empties another database")
+            engine_for.cache_clear()
+            DEMO_PATH.unlink(missing_ok=True)
+        DEMO_PATH.parent.mkdir(parents=True, exist_ok=True)
+        now = parse_instant(args.now) if args.now else None
+        counts = build_demo(url, now)
+        print(f"demo data written to {describe(url)}: " + ", ".join(f"{t} {n}" for t, n in counts.items()))
+        return EXIT_OK
+    if args.command in ("margin", "by-kind", "rollup"):
+        period = Period.parse(args.period)
+    engine = get_engine(args.database_url)
+    if args.command == "margin":
+        summary = analytics.margin_summary(engine, period, datetime.now(UTC))
+        _emit(args, report.margin_json(summary), report.margin_table(summary, args.table), _print_margin, summary)
+    elif args.command == "by-kind":
+        breakdown = analytics.by_kind(engine, period)
+        _emit(args, report.by_kind_json(breakdown), report.by_kind_table(breakdown, args.table), _print_by_kind, breakdown)
+    elif args.command == "accrual":
+        accrual = analytics.live_accrual(engine, parse_instant(args.as_of) if args.as_of else None)
+        _emit(args, report.accrual_json(accrual), report.accrual_table(accrual, args.table), _print_accrual, accrual)
+    elif args.command == "rollup":
+        from arcadia.billing import rollup
+        from arcadia.db import connect
+
+        with connect(engine) as conn, conn.begin():
+            ids = rollup(conn, period, datetime.now(UTC))
+        print(f"rolled up {period.label}: {len(ids)} invoice(s)")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: parse, run, and turn every failure into a message and an exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except DatabaseUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except ArcadiaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
