@@ -111,7 +111,7 @@ def rollup(conn: sa.Connection, period: Period, now: datetime) -> list[str]:
             invoice_id = str(uuid.uuid4())
             conn.execute(invoices.insert().values(
                 id=invoice_id, tenant_id=tenant_id, period=period.start, status="issued",
-                currency=currencies.pop(), issued_at=period.end_at, **amounts,
+                currency=currencies.pop(), issued_at=now, inserted_at=now, **amounts,
             ))
         else:
             invoice_id = str(existing)

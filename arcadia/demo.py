@@ -26,6 +26,7 @@ NAMESPACE = uuid.UUID("6f1c2d1e-5b7a-4c1e-9a57-a7cad1a0c0de")
 HISTORY_START = Period(datetime(2026, 1, 1).date())
 PILOT_START = datetime(2026, 4, 1, tzinfo=UTC)
 MONTHLY_CAP_HOURS = 672
+ROLLUP_DELAY = timedelta(hours=2)  # the rollup runs shortly after a month closes
 
 # DigitalOcean list prices (USD cents a month); hourly = monthly / 672, to 5 decimals.
 DROPLETS = {"s-1vcpu-1gb": (600, 1), "s-1vcpu-2gb": (1200, 1), "s-2vcpu-4gb": (2400, 2), "s-4vcpu-8gb": (4800, 4)}
@@ -279,7 +280,7 @@ def _cost_line(world, period, invoice, res, kind, description, amount, quantity,
         provider_resource_id=res.provider_id if res else provider_resource_id,
         resource_id=res.id if res else None, kind=kind, product=kind.replace("_", " ").title(),
         description=description, quantity=quantity, unit=unit, start_at=start, end_at=end,
-        amount_cents=amount, currency="USD",
+        amount_cents=amount, currency="USD", inserted_at=period.end_at + timedelta(days=1, hours=3),
     )
 
 
@@ -401,7 +402,7 @@ def build_demo(url: str, now: datetime | str | None = None) -> dict[str, int]:
                 conn.execute(schema.metadata.tables[table].insert(), world.rows[table])
         period = Period(PILOT_START.date())
         while period.end_at <= now:
-            rollup(conn, period, now)
+            rollup(conn, period, min(now, period.end_at + ROLLUP_DELAY))
             period = period.next()
         _void_and_reissue(conn, now)
         _settle_old_invoices(conn, now)
@@ -430,7 +431,7 @@ def _void_and_reissue(conn: sa.Connection, now: datetime) -> None:
         recorded_at=datetime(2026, 7, 31, 23, 30, tzinfo=UTC), idempotency_key=f"late:{sub}:2026-07",
         inserted_at=datetime(2026, 8, 2, 9, tzinfo=UTC),
     ))
-    rollup(conn, july, now)
+    rollup(conn, july, datetime(2026, 8, 2, 10, tzinfo=UTC))
 
 
 def _settle_old_invoices(conn: sa.Connection, now: datetime) -> None:

@@ -1,0 +1,47 @@
+"""Router entrypoint: page config, access check, period picker, navigation.
+
+`streamlit run app.py` serves the dashboard and, through the module-level
+`app` (st.App), the JSON API on the same port.
+"""
+
+import streamlit as st
+
+PAGES = {
+    "Margin": [
+        ("pages/pnl.py", "P&L", ":material/account_balance:", "pnl"),
+        ("pages/tenants.py", "By tenant", ":material/groups:", "tenants"),
+        ("pages/by_kind.py", "By kind", ":material/category:", "by-kind"),
+    ],
+    "Revenue": [("pages/accrual.py", "Live accrual", ":material/schedule:", "accrual")],
+    "Data quality": [("pages/unattributed.py", "Unattributed COGS", ":material/help:", "unattributed")],
+}
+
+
+def dashboard() -> None:
+    from arcadia.errors import ArcadiaError
+    from dashboard import access, data, ui
+
+    st.set_page_config(page_title="Arcadia margin", page_icon=":material/monitoring:", layout="wide")
+    url = data.current_url()
+    if not access.gate(url):
+        st.stop()
+    try:
+        ui.period_picker(url)
+        navigation = st.navigation({
+            section: [st.Page(path, title=title, icon=icon, url_path=slug, default=slug == "pnl")
+                      for path, title, icon, slug in pages]
+            for section, pages in PAGES.items()
+        })
+        ui.footer(url)
+        navigation.run()
+    except ArcadiaError as exc:
+        ui.failure(exc, url)
+
+
+if __name__ == "__main__":
+    dashboard()
+else:
+    # Imported by the server: the JSON API rides on the dashboard's port.
+    from arcadia.api import routes
+
+    app = st.App("app.py", routes=routes())

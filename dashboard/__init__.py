@@ -1,0 +1,1 @@
+"""Streamlit glue for the dashboard: cached data access, access control and shared widgets."""

@@ -1,0 +1,124 @@
+"""Shared widgets: the period picker, money tables, CSV downloads, warnings and failure states."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+import streamlit as st
+
+from arcadia import report
+from arcadia.db import describe
+from arcadia.errors import ArcadiaError, DatabaseUnavailable, InputError
+from arcadia.money import display, to_decimal
+from arcadia.period import Period
+from dashboard import data
+
+PERIOD_KEY = "period"
+
+
+def _month_key(period: str) -> str:
+    return period[:7]  # '2026-04': what the URL shows
+
+
+def period_picker(url: str) -> Period:
+    """The shared month selector in the sidebar, mirrored in the URL as ?period=YYYY-MM."""
+    from arcadia.coverage import default_month
+
+    months = data.months(url)
+    options = [_month_key(m) for m in months]
+    default = _month_key(str(default_month([Period.parse(m) for m in months])))
+    if st.session_state.get(PERIOD_KEY) not in options:
+        st.session_state[PERIOD_KEY] = default
+    choice = st.sidebar.selectbox(
+        "Month", options, key=PERIOD_KEY, bind="query-params",
+        format_func=lambda key: Period.parse(key).label,
+        help="Months with invoices, provider cost lines or usage. Shared by every page and kept in the URL.",
+    )
+    return Period.parse(choice)
+
+
+def selected_period() -> Period:
+    """The month chosen in the sidebar (set by app.py before any page runs)."""
+    return Period.parse(st.session_state[PERIOD_KEY])
+
+
+def money(cents: int) -> Decimal:
+    """Exact currency units for a table cell (Decimal, never float)."""
+    return to_decimal(cents)
+
+
+def _fmt_money(value) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return display(int(Decimal(value) * 100))
+
+
+def _fmt_pct(value) -> str:
+    return "—" if value is None or (isinstance(value, float) and pd.isna(value)) else f"{Decimal(value):.1f} %"
+
+
+def _negative_red(value) -> str:
+    return "color: #C62828; font-weight: 600" if value is not None and not pd.isna(value) and value < 0 else ""
+
+
+def money_table(rows: list[dict], money_cols: list[str], pct_cols: tuple[str, ...] = (), highlight: tuple[str, ...] = (),
+                key: str | None = None, **kwargs):
+    """A table whose money columns print as currency with 2 decimals and margin % with 1; negatives in red."""
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        st.caption("No rows for this month.")
+        return None
+    styler = frame.style.format({**{c: _fmt_money for c in money_cols}, **{c: _fmt_pct for c in pct_cols}})
+    for column in highlight:
+        styler = styler.map(_negative_red, subset=[column])
+    return st.dataframe(styler, hide_index=True, width="stretch", key=key, **kwargs)
+
+
+def csv_download(rows: list[dict], table: str, filename: str, label: str = "Download CSV") -> None:
+    """A download of exactly what `python -m arcadia … --csv --table <table>` prints."""
+    st.download_button(label, report.to_csv(rows, table), file_name=filename, mime="text/csv",
+                       key=f"csv-{table}-{filename}", icon=":material/download:")
+
+
+def warnings(items) -> None:
+    for warning in items:
+        st.warning(warning, icon=":material/warning:")
+
+
+def failure(exc: ArcadiaError, url: str) -> None:
+    """A friendly page for a failure: which database, what failed, what to do. No traceback."""
+    if isinstance(exc, DatabaseUnavailable):
+        st.error(f"**The database is unreachable.** {exc}", icon=":material/cloud_off:")
+        st.markdown(f"Database: `{describe(url)}`. Check that it is running and that `ARCADIA_DATABASE_URL` "
+                    "is right, then reload the page.")
+    elif isinstance(exc, InputError):
+        st.error(str(exc), icon=":material/error:")
+    else:
+        st.error(f"**The figures could not be computed.** {exc}", icon=":material/error:")
+        st.caption(f"Database: {describe(url)}")
+
+
+def empty_month(period: Period) -> None:
+    st.info(f"No invoices or provider cost lines for {period.label} yet. Pick another month in the sidebar; "
+            "the current month's revenue so far is on the Live accrual page.", icon=":material/info:")
+
+
+def _when(instant) -> str:
+    return "none yet" if instant is None else instant.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def footer(url: str) -> None:
+    """Data freshness of each source and which database is shown."""
+    fresh = data.freshness(url)
+    st.sidebar.caption(
+        f"**Data freshness**  \nCost lines ingested: {_when(fresh.latest_cost_line_at)}  \n"
+        f"Latest usage reading: {_when(fresh.latest_usage_at)}  \nLatest invoice: {_when(fresh.latest_invoice_at)}  \n"
+        f"Database: {describe(url)}"
+    )
+
+
+def delta(now_cents: int, before_cents: int) -> str:
+    """A metric delta: '+$12.00' or '-$3.50'."""
+    change = now_cents - before_cents
+    return ("+" if change >= 0 else "-") + display(abs(change))
