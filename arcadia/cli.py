@@ -54,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     roll = sub.add_parser("rollup", help="write (or rewrite) the invoices of a complete month")
     roll.add_argument("--period", required=True, help="any date of the month, YYYY-MM-DD")
+
+    token = sub.add_parser("token", help="print an API bearer token signed with $ARCADIA_API_JWT_SECRET")
+    token.add_argument("--role", required=True, help="role claim, e.g. platform_admin")
+    token.add_argument("--ttl", default="1h", help="lifetime, e.g. 30m, 1h, 7d (default 1h, at most 30d)")
+    token.add_argument("--sub", help="subject claim (default arcadia-cli)")
+    token.add_argument("--tenant-id", help="tenant_id claim (a tenant user's token)")
     return parser
 
 
@@ -132,6 +138,11 @@ def run(args) -> int:
         now = parse_instant(args.now) if args.now else None
         counts = build_demo(url, now)
         print(f"demo data written to {describe(url)}: " + ", ".join(f"{t} {n}" for t, n in counts.items()))
+        return EXIT_OK
+    if args.command == "token":
+        from arcadia.auth import AuthConfig, mint_token, parse_ttl
+
+        print(mint_token(args.role, parse_ttl(args.ttl), AuthConfig.from_env(), sub=args.sub, tenant_id=args.tenant_id))
         return EXIT_OK
     if args.command in ("margin", "by-kind", "rollup"):
         period = Period.parse(args.period)

@@ -1,0 +1,164 @@
+"""The JSON API (CONTRACT §3) as plain Starlette routes: auth, then parameters, then the database.
+
+The same route list serves from a standalone Starlette app (`create_api`, for
+tests or `uvicorn --factory arcadia.api:create_api`) and inside Streamlit
+(`st.App(script, routes=api.routes())`); each path is the full `/api/v1/...`.
+
+Fail closed: with no API auth configured (no JWT secret, no JWKS URL) only the
+embedded demo database is served, without login and marked as such; any other
+database is refused with 503 and no data.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from starlette.applications import Starlette
+from starlette.datastructures import QueryParams
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from arcadia import analytics, db, report
+from arcadia.auth import JWKS_URL_ENV, SECRET_ENV, AuthConfig, AuthUnavailable, Forbidden, Unauthorized, verify_bearer
+from arcadia.errors import AccessDenied, ArcadiaError, DatabaseUnavailable, InputError
+from arcadia.openapi import DEMO_HEADER, PREFIX, openapi_document
+from arcadia.period import UTC, Period, accrual_period, parse_instant
+
+log = logging.getLogger(__name__)
+
+DEMO_WARNING = (
+    f"demo data served without login: API authentication is not configured ({SECRET_ENV} or {JWKS_URL_ENV})"
+)
+# Figures are per-operator financial data behind a bearer token: no shared caches.
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _error(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message}, status, headers={**_NO_STORE, **(headers or {})})
+
+
+def _param(query: QueryParams, name: str, required: bool, expected: str) -> str | None:
+    values = query.getlist(name)
+    if len(values) > 1:
+        raise InputError(f"query parameter {name!r} is given {len(values)} times: give it once")
+    if not values and required:
+        raise InputError(f"missing query parameter {name!r}: expected {expected}")
+    if values and not values[0].isprintable():
+        # datetime.fromisoformat stops at a NUL, so "…Z\x00anything" would parse: refuse control characters here.
+        raise InputError(f"query parameter {name!r} contains control characters")
+    return values[0] if values else None
+
+
+def _in_range(what: str, value: str, parse: Callable[[str], object], month_end: Callable[[object], object]):
+    """`parse(value)`, refusing values at the edges of the calendar (year 1, 9999) whose month has no bounds."""
+    try:
+        parsed = parse(value)
+        month_end(parsed)
+    except OverflowError:
+        raise InputError(f"invalid {what} {value[:40]!r}: out of range") from None
+    return parsed
+
+
+def _period(query: QueryParams) -> Period:
+    value = _param(query, "period", True, "YYYY-MM-DD")
+    return _in_range("period", value, Period.parse, lambda period: period.end_at)
+
+
+# Each figure parses its parameters before asking for the engine, so bad input
+# is a 400 even when the database is down.
+def _margin(query: QueryParams, engine: Callable[[], sa.Engine]) -> dict:
+    period = _period(query)
+    return report.margin_json(analytics.margin_summary(engine(), period, datetime.now(UTC)))
+
+
+def _by_kind(query: QueryParams, engine: Callable[[], sa.Engine]) -> dict:
+    period = _period(query)
+    return report.by_kind_json(analytics.by_kind(engine(), period))
+
+
+def _accrual(query: QueryParams, engine: Callable[[], sa.Engine]) -> dict:
+    as_of = _param(query, "as_of", False, "an ISO-8601 instant")
+    instant = None if as_of is None else _in_range(
+        "instant", as_of, parse_instant, lambda instant: accrual_period(instant).end_at)
+    return report.accrual_json(analytics.live_accrual(engine(), instant))
+
+
+@dataclass(frozen=True)
+class _Api:
+    database_url: str
+    auth: AuthConfig
+
+    def authorize(self, request: Request) -> bool:
+        """Raise unless the request may see figures; True when that is the no-login demo."""
+        if self.auth.configured:
+            verify_bearer(request.headers.get("authorization"), self.auth)
+            return False
+        if db.is_demo(self.database_url):
+            return True
+        raise AccessDenied(
+            f"API authentication is not configured: set {SECRET_ENV} (HS256) or {JWKS_URL_ENV} (RS256/ES256); "
+            "without it only the embedded demo database is served"
+        )
+
+    def engine(self) -> sa.Engine:
+        return db.get_engine(self.database_url)
+
+    def endpoint(self, figure: Callable[[QueryParams, Callable[[], sa.Engine]], dict]):
+        def serve(request: Request) -> JSONResponse:
+            try:
+                demo = self.authorize(request)
+                doc = figure(request.query_params, self.engine)
+            except Unauthorized as exc:
+                return _error(401, "unauthorized", str(exc), {"WWW-Authenticate": exc.challenge})
+            except Forbidden as exc:
+                return _error(403, "forbidden", str(exc), {"WWW-Authenticate": exc.challenge})
+            except (AuthUnavailable, AccessDenied, DatabaseUnavailable) as exc:
+                return _error(503, "unavailable", str(exc))
+            except InputError as exc:
+                return _error(400, "bad_request", str(exc))
+            except ArcadiaError as exc:  # e.g. mixed currencies: the message is meant for users
+                log.warning("%s %s: %s", request.method, request.url.path, exc)
+                return _error(500, "error", str(exc))
+            except Exception:
+                log.exception("%s %s failed", request.method, request.url.path)
+                return _error(500, "internal", "internal error; the details are in the server log")
+            headers = dict(_NO_STORE)
+            if demo:
+                doc["warnings"] = [*doc.get("warnings", []), DEMO_WARNING]
+                headers[DEMO_HEADER] = "demo data, no login"
+            return JSONResponse(doc, headers=headers)
+
+        serve.__name__ = figure.__name__.lstrip("_")
+        return serve
+
+
+def _openapi(request: Request) -> JSONResponse:
+    # Public on purpose: it describes the API and holds no figures.
+    return JSONResponse(openapi_document())
+
+
+def routes(database_url: str | None = None, env: Mapping[str, str] | None = None) -> list[Route]:
+    """The API routes (full /api/v1 paths); database and auth config from the args, else the environment.
+
+    `env` (default os.environ) supplies ARCADIA_API_JWT_* and ARCADIA_DATABASE_URL;
+    both are read once, here.
+    """
+    env = os.environ if env is None else env
+    api = _Api(db.database_url(database_url or env.get(db.URL_ENV) or db.DEMO_URL), AuthConfig.from_env(env))
+    return [
+        Route(f"{PREFIX}/dashboard/margin", api.endpoint(_margin), methods=["GET"]),
+        Route(f"{PREFIX}/dashboard/by-kind", api.endpoint(_by_kind), methods=["GET"]),
+        Route(f"{PREFIX}/dashboard/accrual", api.endpoint(_accrual), methods=["GET"]),
+        Route(f"{PREFIX}/openapi.json", _openapi, methods=["GET"]),
+    ]
+
+
+def create_api(database_url: str | None = None, env: Mapping[str, str] | None = None) -> Starlette:
+    """A standalone Starlette app serving only the API routes."""
+    return Starlette(routes=routes(database_url, env))

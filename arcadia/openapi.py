@@ -1,0 +1,134 @@
+"""The hand-written OpenAPI 3.1 document of the JSON API (CONTRACT §3).
+
+Written out rather than generated so it states the contract, not whatever the
+code happens to return; tests check real responses against these schemas.
+"""
+
+from __future__ import annotations
+
+from copy import deepcopy
+
+PREFIX = "/api/v1"
+DEMO_HEADER = "X-Arcadia-Demo"
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _object(properties: dict, optional: tuple[str, ...] = ()) -> dict:
+    return {
+        "type": "object", "additionalProperties": False, "properties": properties,
+        "required": [name for name in properties if name not in optional],
+    }
+
+
+_MONEY = {"type": "string", "pattern": r"^-?\d+\.\d{2}$", "description": "decimal with two places", "examples": ["1234.50", "-15.80"]}
+_PNL = {"revenue": _ref("Money"), "cogs": _ref("Money"), "margin": _ref("Money"), "margin_pct": _ref("MarginPct")}
+
+SCHEMAS = {
+    "Money": _MONEY,
+    "MarginPct": {"type": ["number", "null"], "description": "margin / revenue × 100, one decimal; null when revenue is 0"},
+    "Period": {"type": "string", "format": "date", "description": "first day of the month", "examples": ["2026-04-01"]},
+    "Currency": {"type": "string", "pattern": "^[A-Z]{3}$", "examples": ["USD"]},
+    "Warnings": {"type": "array", "items": {"type": "string"},
+                 "description": "why a figure may be incomplete; absent when there is nothing to say"},
+    "Overall": _object({"revenue": _ref("Money"), "cogs": _ref("Money"), "attributed_cogs": _ref("Money"),
+                        "unattributed_cogs": _ref("Money"), "margin": _ref("Money"), "margin_pct": _ref("MarginPct")}),
+    "TenantPnL": _object({"tenant_id": {"type": "string"}, "tenant_name": {"type": "string"}, **_PNL}),
+    "DeploymentPnL": _object({"deployment_id": {"type": "string"}, "deployment_name": {"type": "string"},
+                              "tenant_id": {"type": ["string", "null"]}, **_PNL}),
+    "Margin": _object({
+        "period": _ref("Period"), "currency": _ref("Currency"), "overall": _ref("Overall"),
+        "tenants": {"type": "array", "items": _ref("TenantPnL"), "description": "worst margin first"},
+        "deployments": {"type": "array", "items": _ref("DeploymentPnL"), "description": "worst margin first"},
+        "warnings": _ref("Warnings"),
+    }, optional=("warnings",)),
+    "KindAmount": _object({"kind": {"type": "string"}, "amount": _ref("Money")}),
+    "ByKind": _object({
+        "period": _ref("Period"), "currency": _ref("Currency"),
+        "revenue": {"type": "array", "items": _ref("KindAmount"), "description": "by billing kind, largest first"},
+        "cogs": {"type": "array", "items": _ref("KindAmount"), "description": "by provider kind, largest first"},
+        "warnings": _ref("Warnings"),
+    }, optional=("warnings",)),
+    "AccrualLine": _object({"sku": {"type": "string"}, "billing_kind": {"type": "string"},
+                            "quantity": {"type": "string", "description": "decimal quantity"}, "amount": _ref("Money")}),
+    "AccrualSubscription": _object({
+        "subscription_id": {"type": "string"}, "tenant_id": {"type": "string"},
+        "deployment_id": {"type": ["string", "null"]}, "subtotal": _ref("Money"), "tax": _ref("Money"),
+        "total": _ref("Money"), "projected_subtotal": _ref("Money"),
+        "lines": {"type": "array", "items": _ref("AccrualLine")},
+    }),
+    "Accrual": _object({
+        "as_of": {"type": "string", "format": "date-time"}, "period": _ref("Period"), "currency": _ref("Currency"),
+        "totals": _object({"subtotal": _ref("Money"), "tax": _ref("Money"), "total": _ref("Money"),
+                           "projected_subtotal": _ref("Money")}),
+        "subscriptions": {"type": "array", "items": _ref("AccrualSubscription")},
+        "warnings": _ref("Warnings"),
+    }, optional=("warnings",)),
+    "Error": _object({"error": {"type": "string", "examples": ["bad_request"]},
+                      "message": {"type": "string", "description": "one line, safe to show"}}),
+}
+
+
+def _error(description: str, challenge: bool = False) -> dict:
+    response = {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+    if challenge:
+        response["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"},
+                                                    "description": 'e.g. Bearer realm="arcadia", error="invalid_token"'}}
+    return response
+
+
+_ERRORS = {
+    "400": _error("a bad or missing parameter; the message names the value"),
+    "401": _error("no token, or a malformed, expired or wrongly signed one", challenge=True),
+    "403": _error("a valid token without the platform_admin role", challenge=True),
+    "500": _error("an unexpected error (details only in the server log)"),
+    "503": _error("the database is unreachable, or API authentication is not configured for this database"),
+}
+
+_PERIOD = {"name": "period", "in": "query", "required": True, "schema": {"type": "string", "examples": ["2026-04-01"]},
+           "description": "any date of the month, YYYY-MM-DD (or YYYY-MM)"}
+_AS_OF = {"name": "as_of", "in": "query", "required": False,
+          "schema": {"type": "string", "format": "date-time", "examples": ["2026-11-27T01:00:00Z"]},
+          "description": "ISO-8601 instant (default: now); percent-encode '+' as %2B"}
+
+
+def _get(summary: str, schema: str, parameters: list[dict]) -> dict:
+    ok = {"description": "the figures", "content": {"application/json": {"schema": _ref(schema)}},
+          "headers": {DEMO_HEADER: {"schema": {"type": "string"},
+                                    "description": "present when this is demo data served without login"}}}
+    return {"get": {"summary": summary, "parameters": parameters, "responses": {"200": ok, **_ERRORS}}}
+
+
+_DOCUMENT = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Arcadia operator margin API", "version": "1",
+        "description": (
+            "Read-only margin figures (CONTRACT §2). Needs a bearer JWT with the platform_admin role "
+            "(`roles` array or `role` claim). Without API authentication configured, only the embedded "
+            f"demo database is served, without login, marked by the {DEMO_HEADER} header and a warning."
+        ),
+    },
+    "servers": [{"url": "/"}],
+    "security": [{"bearer": []}],
+    "paths": {
+        f"{PREFIX}/dashboard/margin": _get("P&L of a month: overall, per tenant, per deployment", "Margin", [_PERIOD]),
+        f"{PREFIX}/dashboard/by-kind": _get("Revenue by billing kind and COGS by provider kind", "ByKind", [_PERIOD]),
+        f"{PREFIX}/dashboard/accrual": _get("Live accrual of the month so far", "Accrual", [_AS_OF]),
+        f"{PREFIX}/openapi.json": {"get": {
+            "summary": "This document", "security": [],
+            "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}},
+        }},
+    },
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        "schemas": SCHEMAS,
+    },
+}
+
+
+def openapi_document() -> dict:
+    """A fresh copy of the document (callers may not alter the shared one)."""
+    return deepcopy(_DOCUMENT)
