@@ -24,6 +24,8 @@ def dashboard() -> None:
     st.set_page_config(page_title="Arcadia margin", page_icon=":material/monitoring:", layout="wide")
     url = data.current_url()
     if not access.gate(url):
+        # Navigation without the dashboard pages: none of them is reachable from this session.
+        st.navigation([st.Page(lambda: None, title="Sign in", url_path="signin")], position="hidden")
         st.stop()
     try:
         ui.period_picker(url)
@@ -33,7 +35,8 @@ def dashboard() -> None:
             for section, pages in PAGES.items()
         })
         ui.footer(url)
-        navigation.run()
+        with access.admitted():
+            navigation.run()
     except ArcadiaError as exc:
         ui.failure(exc, url)
 

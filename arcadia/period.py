@@ -9,6 +9,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from arcadia.errors import InputError
 
 UTC = timezone.utc
+# Months outside these years are refused as input: arithmetic at datetime's edges would overflow.
+MIN_YEAR, MAX_YEAR = 1970, 9998
 _DATE_RE = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?", re.ASCII)
 
 
@@ -44,6 +46,8 @@ class Period:
         if not match:
             raise InputError(f"invalid period {_shown(value)}: expected YYYY-MM-DD or YYYY-MM")
         year, month, day = (int(g) if g else 1 for g in match.groups())
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            raise InputError(f"invalid period {_shown(value)}: the year must be {MIN_YEAR}–{MAX_YEAR}")
         try:
             return cls.of(date(year, month, day))
         except ValueError:
@@ -87,11 +91,13 @@ def parse_instant(value: object) -> datetime:
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     if isinstance(value, date):
         return datetime.combine(value, time(0), UTC)
-    if isinstance(value, str) and value.strip() and value.isascii() and len(value) <= 40:
+    if isinstance(value, str) and value.strip() and value.isascii() and value.isprintable() and len(value) <= 40:
         try:
-            return parse_instant(datetime.fromisoformat(value.strip()))
-        except ValueError:
-            pass
+            instant = parse_instant(datetime.fromisoformat(value.strip()))
+        except (ValueError, OverflowError):
+            instant = None
+        if instant is not None and MIN_YEAR <= instant.year <= MAX_YEAR:
+            return instant
     raise InputError(f"invalid instant {_shown(value)}: expected ISO-8601, e.g. 2026-04-15T12:00:00Z")
 
 

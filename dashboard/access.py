@@ -7,13 +7,16 @@ under a banner; pointed at any other database it shows nothing but what to confi
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 import streamlit as st
 
 from arcadia.db import describe, is_demo
 
 ADMIN_ROLE = "platform_admin"
+_run = threading.local()  # one script run is one thread: the gate's verdict for this run
 DEFAULT_CLAIMS = "roles,groups"
 
 
@@ -77,3 +80,18 @@ def gate(url: str) -> bool:
         if st.button("Log out", icon=":material/logout:"):
             st.logout()
     return True
+
+
+@contextmanager
+def admitted() -> Iterator[None]:
+    """Mark the pages run inside this block as having passed the gate in this script run."""
+    _run.admitted = True
+    try:
+        yield
+    finally:
+        _run.admitted = False
+
+
+def is_admitted() -> bool:
+    """Whether app.py's gate admitted the current script run."""
+    return getattr(_run, "admitted", False)

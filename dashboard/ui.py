@@ -12,7 +12,7 @@ from arcadia.db import describe
 from arcadia.errors import ArcadiaError, DatabaseUnavailable, InputError
 from arcadia.money import display, to_decimal
 from arcadia.period import Period
-from dashboard import data
+from dashboard import access, data
 
 PERIOD_KEY = "period"
 
@@ -28,10 +28,17 @@ def period_picker(url: str) -> Period:
     months = data.months(url)
     options = [_month_key(m) for m in months]
     default = _month_key(str(default_month([Period.parse(m) for m in months])))
-    if st.session_state.get(PERIOD_KEY) not in options:
-        st.session_state[PERIOD_KEY] = default
+    chosen = st.session_state.get(PERIOD_KEY)
+    if chosen not in options:
+        # First run of a session: take the link's ?period= when it names an offered month
+        # (any day of it, or YYYY-MM), else the latest complete month.
+        try:
+            chosen = _month_key(str(Period.parse(st.query_params.get(PERIOD_KEY, ""))))
+        except InputError:
+            chosen = None
+        chosen = chosen if chosen in options else default
     choice = st.sidebar.selectbox(
-        "Month", options, key=PERIOD_KEY, bind="query-params",
+        "Month", options, index=options.index(chosen), key=PERIOD_KEY, bind="query-params",
         format_func=lambda key: Period.parse(key).label,
         help="Months with invoices, provider cost lines or usage. Shared by every page and kept in the URL.",
     )
@@ -122,3 +129,18 @@ def delta(now_cents: int, before_cents: int) -> str:
     """A metric delta: '+$12.00' or '-$3.50'."""
     change = now_cents - before_cents
     return ("+" if change >= 0 else "-") + display(abs(change))
+
+
+def require() -> str:
+    """First line of every page: the database URL, once this run has passed the access gate.
+
+    Through app.py the gate has already run. Streamlit can also run a file under
+    pages/ on its own (a fresh process serves a page URL before any run has
+    called st.navigation): then the same gate and period picker run here.
+    """
+    url = data.current_url()
+    if not access.is_admitted():
+        if not access.gate(url):
+            st.stop()
+        period_picker(url)
+    return url

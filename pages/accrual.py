@@ -4,9 +4,13 @@ import streamlit as st
 
 from arcadia import charts, report
 from arcadia.money import display
+from arcadia.period import parse_instant
 from dashboard import data, ui
 
-url = data.current_url()
+url = ui.require()
+# ?as_of=ISO-8601 pins the instant (a reproducible link); without it the page follows the clock.
+pinned = st.query_params.get("as_of")
+as_of = parse_instant(pinned).isoformat() if pinned else None
 st.title("Live accrual")
 st.caption("Every subscription active this month, priced by the quote engine on its metered usage so far. "
            "Projected month-end scales metered amounts by the run rate and prorates flat items to the month's end.")
@@ -15,9 +19,9 @@ if st.button("Refresh now", icon=":material/refresh:"):
     data.accrual.clear()
 
 
-@st.fragment(run_every="60s")
+@st.fragment(run_every=None if pinned else "60s")
 def live() -> None:
-    accrual = data.accrual(url)
+    accrual = data.accrual(url, as_of)
     names = data.tenant_names(url)
     st.markdown(f"As of **{accrual.as_of:%Y-%m-%d %H:%M:%S} UTC** · {accrual.period.label} · {accrual.currency}")
     ui.warnings(accrual.warnings)

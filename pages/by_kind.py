@@ -6,7 +6,7 @@ from arcadia import charts, report
 from arcadia.charts import COGS, REVENUE
 from dashboard import data, ui
 
-url = data.current_url()
+url = ui.require()
 period = ui.selected_period()
 breakdown = data.by_kind(url, str(period))
 

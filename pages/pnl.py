@@ -6,7 +6,7 @@ from arcadia import charts, report
 from arcadia.money import display
 from dashboard import data, ui
 
-url = data.current_url()
+url = ui.require()
 period = ui.selected_period()
 summary = data.margin(url, str(period))
 previous = data.margin(url, str(period.previous()))

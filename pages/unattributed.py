@@ -5,7 +5,7 @@ import streamlit as st
 from arcadia.money import display
 from dashboard import data, ui
 
-url = data.current_url()
+url = ui.require()
 period = ui.selected_period()
 summary = data.margin(url, str(period))
 lines = data.unattributed_cost_lines(url, str(period))

@@ -121,3 +121,27 @@ def test_unknown_pricing_model_is_named():
     sub = Subscription("s", "acme", None, START, None, "USD", (item("volume"),))
     with pytest.raises(ArcadiaError, match="volume"):
         quote(sub, {}, MARCH, END)
+
+
+@pytest.mark.parametrize("value, start", [
+    ("2026-04-01", "2026-04-01"), ("2026-04-30", "2026-04-01"), ("2026-04", "2026-04-01"), (" 2026-12-31 ", "2026-12-01"),
+    ("9998-12-01", "9998-12-01"), ("1970-01-31", "1970-01-01"),
+])
+def test_period_parse(value, start):
+    assert str(Period.parse(value)) == start
+
+
+@pytest.mark.parametrize("value", ["", "2026-13-01", "2026-02-30", "9999-12-01", "0001-01-01", "2026-4-1", "26-04-01",
+                                   "2026-04-01T00:00", "٢٠٢٦-04-01", None, 20260401])
+def test_period_parse_refuses(value):
+    from arcadia.errors import InputError
+    with pytest.raises(InputError, match="invalid period"):
+        Period.parse(value)
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "2026-04-01T00:00:00Z\x00x", "soon"])
+def test_instant_parse_refuses(value):
+    from arcadia.errors import InputError
+    from arcadia.period import parse_instant
+    with pytest.raises(InputError, match="invalid instant"):
+        parse_instant(value)
