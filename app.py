@@ -44,7 +44,15 @@ def dashboard() -> None:
 if __name__ == "__main__":
     dashboard()
 else:
-    # Imported by the server: the JSON API rides on the dashboard's port.
+    # Imported once by the server (`streamlit run` or uvicorn), before any session runs.
+    from streamlit.runtime.pages_manager import PagesManager
+
     from arcadia.api import routes
 
+    # Streamlit treats a pages/ folder as legacy multipage navigation until some run
+    # calls st.navigation: a fresh server would serve /tenants straight from
+    # pages/tenants.py, around this script's access check. Navigation here is always
+    # st.navigation, so say so before the first session (pages also gate themselves).
+    PagesManager.uses_pages_directory = False
+    # The JSON API rides on the dashboard's port.
     app = st.App("app.py", routes=routes())

@@ -37,10 +37,11 @@ def period_picker(url: str) -> Period:
         except InputError:
             chosen = None
         chosen = chosen if chosen in options else default
+    # The option text is what the URL carries (?period=2026-04), so options are shown as YYYY-MM.
     choice = st.sidebar.selectbox(
         "Month", options, index=options.index(chosen), key=PERIOD_KEY, bind="query-params",
-        format_func=lambda key: Period.parse(key).label,
-        help="Months with invoices, provider cost lines or usage. Shared by every page and kept in the URL.",
+        help="Months with invoices, provider cost lines or usage, newest first. Shared by every page and kept "
+             "in the URL, so a link reproduces the view.",
     )
     return Period.parse(choice)
 

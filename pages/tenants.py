@@ -49,8 +49,8 @@ ui.csv_download(dep_rows, "deployments", f"arcadia-deployments-{tenant_id}-{peri
 
 st.markdown("**Resources and cost lines behind its COGS**")
 lines = data.tenant_cost_lines(url, tenant_id, str(period))
-ui.money_table([{"resource": l["resource_name"], "kind": l["kind"], "size": l["size_slug"], "deployment": l["deployment_name"],
-                 "resource tenant tag": l["resource_tenant_id"], "status": l["resource_status"],
+ui.money_table([{"resource": l["resource_name"], "kind": l["kind"], "size": l["size_slug"] or "",
+                 "deployment": l["deployment_name"], "resource tenant tag": l["resource_tenant_id"] or "", "status": l["resource_status"],
                  "description": l["description"], "quantity": l["quantity"], "unit": l["unit"],
                  "amount": ui.money(l["amount_cents"])} for l in lines], ["amount"], highlight=("amount",),
                key="drill-lines")

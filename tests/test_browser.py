@@ -1,0 +1,140 @@
+"""The dashboard in a real browser (Debian Chromium via Playwright) against `streamlit run app.py`.
+
+Opens every page, switches the period, drills into a tenant, downloads a CSV
+and compares it with the CLI, and calls the API on the same port. Saves a
+screenshot of each page under docs/screenshots/ and prints (never asserts)
+the time of each page's first full render.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.browser_support import ROOT, chromium_or_skip, project_copy, streamlit_server
+
+pytestmark = pytest.mark.browser
+SHOTS = ROOT / "docs" / "screenshots"
+PAGES = [("", "P&L · October 2026", "pnl"), ("tenants", "By tenant · October 2026", "tenants"),
+         ("by-kind", "By kind · October 2026", "by-kind"), ("accrual", "Live accrual", "accrual"),
+         ("unattributed", "Unattributed COGS · October 2026", "unattributed")]
+TIMEOUT = 45_000
+
+
+@pytest.fixture(scope="module")
+def demo_db(demo_sqlite_url) -> Path:
+    return Path(demo_sqlite_url.removeprefix("sqlite:///"))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, demo_db):
+    project = project_copy(tmp_path_factory.mktemp("served"), demo_db)
+    with streamlit_server(project) as base:
+        yield base, project
+
+
+@pytest.fixture(scope="module")
+def browser():
+    manager, browser = chromium_or_skip()
+    yield browser
+    browser.close()
+    manager.stop()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def heading(page, text):
+    return page.get_by_role("heading", name=text)
+
+
+def open_page(page, url, title):
+    started = time.perf_counter()
+    page.goto(url)
+    heading(page, title).wait_for(timeout=TIMEOUT)
+    page.wait_for_load_state("networkidle")
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=TIMEOUT)
+    return time.perf_counter() - started
+
+
+def cli(project: Path, *args) -> str:
+    url = f"sqlite:///{project / 'data' / 'arcadia-demo.sqlite'}"
+    done = subprocess.run([sys.executable, "-m", "arcadia", "--database-url", url, *args],
+                          capture_output=True, text=True, cwd=ROOT, timeout=60, check=True)
+    return done.stdout
+
+
+def test_every_page_renders_and_is_photographed(server, page):
+    base, _ = server
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for slug, title, shot in PAGES:
+        seconds = open_page(page, f"{base}/{slug}?period=2026-10&as_of=2026-11-27T01:00:00Z", title)
+        print(f"first full render of /{slug or 'pnl'}: {seconds:.2f} s (target < 2 s)")
+        assert page.get_by_text("Traceback").count() == 0
+        assert page.locator('[data-testid="stException"]').count() == 0
+        page.screenshot(path=str(SHOTS / f"{shot}.png"), full_page=True)
+
+
+def test_pnl_shows_the_seed_figures_for_april(server, page):
+    base, _ = server
+    open_page(page, f"{base}/?period=2026-04", "P&L · April 2026")
+    metrics = page.locator('[data-testid="stMetric"]')
+    assert "$71.12" in metrics.nth(0).inner_text() and "$86.92" in metrics.nth(1).inner_text()
+    assert "-$15.80" in metrics.nth(2).inner_text() and "-22.2 %" in metrics.nth(3).inner_text()
+    assert page.get_by_text("Demo data — no login").count() == 1
+
+
+def test_switching_the_period_updates_page_and_url(server, page):
+    base, _ = server
+    open_page(page, f"{base}/?period=2026-10", "P&L · October 2026")
+    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').click()
+    page.get_by_role("option", name="2026-04").click()
+    heading(page, "P&L · April 2026").wait_for(timeout=TIMEOUT)
+    page.wait_for_function("() => location.search.includes('period=2026-04')", timeout=TIMEOUT)
+    # The choice follows the operator to another page.
+    page.get_by_role("link", name="By tenant").click()
+    heading(page, "By tenant · April 2026").wait_for(timeout=TIMEOUT)
+
+
+def test_drill_into_a_tenant(server, page):
+    base, _ = server
+    open_page(page, f"{base}/tenants?period=2026-10", "By tenant · October 2026")
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Tenant").click()
+    page.keyboard.type("Northwind")  # filter the options, then pick the match
+    page.get_by_role("option", name="Northwind Analytics (northwind)").wait_for(timeout=TIMEOUT)
+    page.keyboard.press("Enter")
+    # Table cells live in a canvas grid: they are in the DOM but not "visible".
+    cell = lambda text: page.locator('td[role="gridcell"]', has_text=text).first  # noqa: E731
+    cell("northwin-notebook-1-0").wait_for(state="attached", timeout=TIMEOUT)
+    cell("44e5c42b-29f3-59c2-93d2-50cd53f426a4").wait_for(state="attached", timeout=TIMEOUT)  # its deployment
+
+
+def test_csv_download_equals_the_cli(server, page):
+    base, project = server
+    open_page(page, f"{base}/tenants?period=2026-10", "By tenant · October 2026")
+    buttons = page.get_by_role("button", name="Download CSV")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=stDownloadButton]').length >= 2")
+    with page.expect_download(timeout=TIMEOUT) as download:
+        buttons.nth(0).click()  # the tenants table's (the drill-down's comes after)
+    assert download.value.suggested_filename == "arcadia-tenants-2026-10.csv"
+    downloaded = Path(download.value.path()).read_text()
+    assert downloaded == cli(project, "margin", "--period", "2026-10-01", "--csv", "--table", "tenants")
+    assert downloaded.count("\n") > 10
+
+
+def test_api_on_the_same_port(server):
+    base, _ = server
+    with urllib.request.urlopen(f"{base}/api/v1/dashboard/margin?period=2026-04-01", timeout=30) as response:
+        doc = json.load(response)
+    assert doc["overall"]["revenue"] == "71.12" and doc["overall"]["cogs"] == "86.92"
