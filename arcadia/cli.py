@@ -52,6 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
     accrual.add_argument("--as-of", help="ISO-8601 instant (default: now)")
     _output_flags(accrual, ["subscriptions", "lines"])
 
+    lines = sub.add_parser("cost-lines", help="the provider cost lines behind a tenant's COGS, or no tenant's")
+    lines.add_argument("--period", required=True, help="any date of the month, YYYY-MM-DD")
+    whose = lines.add_mutually_exclusive_group(required=True)
+    whose.add_argument("--tenant", help="tenant id (UUID or slug)")
+    whose.add_argument("--unattributed", action="store_true", help="lines with no tenant")
+    lines.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+
     roll = sub.add_parser("rollup", help="write (or rewrite) the invoices of a complete month")
     roll.add_argument("--period", required=True, help="any date of the month, YYYY-MM-DD")
 
@@ -144,7 +151,7 @@ def run(args) -> int:
 
         print(mint_token(args.role, parse_ttl(args.ttl), AuthConfig.from_env(), sub=args.sub, tenant_id=args.tenant_id))
         return EXIT_OK
-    if args.command in ("margin", "by-kind", "rollup"):
+    if args.command in ("margin", "by-kind", "rollup", "cost-lines"):
         period = Period.parse(args.period)
     engine = get_engine(args.database_url)
     if args.command == "margin":
@@ -156,6 +163,17 @@ def run(args) -> int:
     elif args.command == "accrual":
         accrual = analytics.live_accrual(engine, parse_instant(args.as_of) if args.as_of else None)
         _emit(args, report.accrual_json(accrual), report.accrual_table(accrual, args.table), _print_accrual, accrual)
+    elif args.command == "cost-lines":
+        from arcadia import coverage
+
+        table = "unattributed" if args.unattributed else "tenant_lines"
+        found = (coverage.unattributed_cost_lines(engine, period) if args.unattributed
+                 else coverage.tenant_cost_lines(engine, args.tenant, period))
+        rows = report.cost_lines_table(found, period, table)
+        if args.csv:
+            sys.stdout.write(report.to_csv(rows, table))
+        else:
+            print(_table(["description", "kind", "amount"], [[r["description"], r["kind"], r["amount"]] for r in rows]))
     elif args.command == "rollup":
         from arcadia.billing import rollup
         from arcadia.db import connect

@@ -151,6 +151,30 @@ def accrual_table(accrual: Accrual, table: str) -> list[dict]:
     raise ValueError(f"unknown accrual table {table!r}")
 
 
+def cost_lines_table(lines: list[dict], period, table: str) -> list[dict]:
+    """Rows of the cost lines behind a tenant's COGS ('tenant_lines') or no tenant's ('unattributed')."""
+    if table == "tenant_lines":
+        return [{
+            "period": str(period), "cost_line_id": l["cost_line_id"], "resource": l["resource_name"] or "",
+            "resource_kind": l["resource_kind"] or "", "size_slug": l["size_slug"] or "",
+            "deployment": l["deployment_name"] or "", "resource_tenant_id": l["resource_tenant_id"] or "",
+            "kind": l["kind"], "description": l["description"], "quantity": _quantity_text(l["quantity"]),
+            "unit": l["unit"] or "", "amount": fmt(int(l["amount_cents"])),
+        } for l in lines]
+    if table == "unattributed":
+        return [{
+            "period": str(period), "cost_line_id": l["cost_line_id"], "reason": l["reason"], "kind": l["kind"],
+            "description": l["description"], "provider_resource_id": l["provider_resource_id"] or "",
+            "resource": l["resource_name"] or "", "amount": fmt(int(l["amount_cents"])),
+        } for l in lines]
+    raise ValueError(f"unknown cost line table {table!r}")
+
+
+def _quantity_text(value) -> str:
+    """A database quantity (text or numeric) as plain decimal text; '' when absent."""
+    return "" if value is None else _quantity(Decimal(str(value)))
+
+
 COLUMNS = {
     "overall": ["period", "currency", "revenue", "cogs", "attributed_cogs", "unattributed_cogs", "margin", "margin_pct"],
     "tenants": ["period", "tenant_id", "tenant_name", "internal", "revenue", "cogs", "margin", "margin_pct"],
@@ -159,6 +183,10 @@ COLUMNS = {
     "cogs": ["period", "side", "kind", "amount"],
     "subscriptions": ["as_of", "subscription_id", "tenant_id", "deployment_id", "subtotal", "tax", "total", "projected_subtotal"],
     "lines": ["subscription_id", "tenant_id", "sku", "billing_kind", "quantity", "amount", "projected"],
+    "tenant_lines": ["period", "cost_line_id", "resource", "resource_kind", "size_slug", "deployment",
+                     "resource_tenant_id", "kind", "description", "quantity", "unit", "amount"],
+    "unattributed": ["period", "cost_line_id", "reason", "kind", "description", "provider_resource_id", "resource",
+                     "amount"],
 }
 
 

@@ -54,3 +54,5 @@ ui.money_table([{"resource": l["resource_name"], "kind": l["kind"], "size": l["s
                  "description": l["description"], "quantity": l["quantity"], "unit": l["unit"],
                  "amount": ui.money(l["amount_cents"])} for l in lines], ["amount"], highlight=("amount",),
                key="drill-lines")
+ui.csv_download(report.cost_lines_table(lines, period, "tenant_lines"), "tenant_lines",
+                f"arcadia-cost-lines-{tenant_id}-{period.start:%Y-%m}.csv")

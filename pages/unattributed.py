@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from arcadia import report
 from arcadia.money import display
 from dashboard import data, ui
 
@@ -21,3 +22,5 @@ ui.money_table([{"reason": l["reason"], "kind": l["kind"], "description": l["des
                  "resource": l["resource_name"], "provider resource id": l["provider_resource_id"],
                  "amount": ui.money(l["amount_cents"])} for l in lines], ["amount"], highlight=("amount",),
                key="unattributed-lines")
+ui.csv_download(report.cost_lines_table(lines, period, "unattributed"), "unattributed",
+                f"arcadia-unattributed-{period.start:%Y-%m}.csv")

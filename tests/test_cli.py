@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from arcadia import analytics, report
+from arcadia import analytics, coverage, report
 from arcadia.cli import main
 from arcadia.db import engine_for
 from arcadia.period import Period, parse_instant
@@ -139,3 +139,17 @@ def test_uninitialised_database_says_what_to_do(capsys, tmp_path):
 def test_demo_reset_refuses_other_databases(capsys, tmp_path):
     code, _, err = run_cli(capsys, "--database-url", f"sqlite:///{tmp_path / 'x.sqlite'}", "demo", "--reset")
     assert code == 2 and "only rebuilds the embedded demo" in err
+
+
+@pytest.mark.parametrize("args, table, figure", [
+    (["--tenant", "dashboard-pilot"], "tenant_lines",
+     lambda e, p: report.cost_lines_table(coverage.tenant_cost_lines(e, "dashboard-pilot", p), p, "tenant_lines")),
+    (["--unattributed"], "unattributed",
+     lambda e, p: report.cost_lines_table(coverage.unattributed_cost_lines(e, p), p, "unattributed")),
+])
+def test_cost_lines_csv_equals_the_page_table(capsys, demo_sqlite_url, args, table, figure):
+    code, out, _ = run_cli(capsys, "--database-url", demo_sqlite_url, "cost-lines", "--period", "2026-04-01", *args, "--csv")
+    april = Period.parse("2026-04-01")
+    assert code == 0 and out == report.to_csv(figure(engine_for(demo_sqlite_url), april), table)
+    cents = sum(int(line.rsplit(",", 1)[1].replace(".", "")) for line in out.splitlines()[1:])
+    assert cents == {"tenant_lines": 3053, "unattributed": 5639}[table]  # the seed's April split
