@@ -125,6 +125,30 @@ def margin_summary(engine: sa.Engine, period: Period, now: datetime | None = Non
 
 
 @dataclass(frozen=True)
+class MonthPnL(PnL):
+    period: Period | None = None
+    has_data: bool = False
+
+
+def monthly_pnl(engine: sa.Engine, last: Period, months: int = 12) -> tuple[MonthPnL, ...]:
+    """Overall revenue and COGS of each of the `months` months ending with `last`, oldest first."""
+    first = last
+    for _ in range(months - 1):
+        first = first.previous()
+    with connect(engine) as conn:
+        rows = fetch(conn, "monthly_pnl", period_start=first.start, period_end=last.end)
+    _single_currency(f"the P&L from {first} to {last}", [r["currency"] for r in rows])  # a trend never mixes them
+    by_month = {Period.parse(r["period"]): r for r in rows}
+    result, month = [], first
+    while month <= last:
+        row = by_month.get(month)
+        result.append(MonthPnL(int(row["revenue_cents"]), int(row["cogs_cents"]), month, True) if row
+                      else MonthPnL(0, 0, month, False))
+        month = month.next()
+    return tuple(result)
+
+
+@dataclass(frozen=True)
 class KindAmount:
     kind: str
     amount_cents: int

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from arcadia.analytics import Accrual, KindAmount, MarginSummary, TenantPnL
+from arcadia.analytics import Accrual, KindAmount, MonthPnL, TenantPnL
 from arcadia.money import to_decimal
 
 REVENUE, COGS, MARGIN = "#2E7D32", "#C62828", "#1565C0"
@@ -12,13 +12,13 @@ _LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "legend": {"orientati
            "hovermode": "x unified"}
 
 
-def trend(summaries: list[MarginSummary], currency: str = "USD") -> go.Figure:
+def trend(history: tuple[MonthPnL, ...], currency: str = "USD") -> go.Figure:
     """Revenue and COGS bars with the margin line, one point per month (oldest first)."""
-    months = [s.period.start.strftime("%b %Y") for s in summaries]
+    months = [m.period.start.strftime("%b %Y") for m in history]
     fig = go.Figure()
-    fig.add_bar(name="Revenue", x=months, y=[to_decimal(s.overall.revenue_cents) for s in summaries], marker_color=REVENUE)
-    fig.add_bar(name="COGS", x=months, y=[to_decimal(s.overall.cogs_cents) for s in summaries], marker_color=COGS)
-    fig.add_scatter(name="Margin", x=months, y=[to_decimal(s.overall.margin_cents) for s in summaries],
+    fig.add_bar(name="Revenue", x=months, y=[to_decimal(m.revenue_cents) for m in history], marker_color=REVENUE)
+    fig.add_bar(name="COGS", x=months, y=[to_decimal(m.cogs_cents) for m in history], marker_color=COGS)
+    fig.add_scatter(name="Margin", x=months, y=[to_decimal(m.margin_cents) for m in history],
                     mode="lines+markers", line={"color": MARGIN, "width": 3})
     fig.update_layout(title="Revenue vs COGS, last 12 months", barmode="group", yaxis_tickprefix="$",
                       yaxis_title=currency, **_LAYOUT)

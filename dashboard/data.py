@@ -37,6 +37,11 @@ def margin(url: str, period: str) -> analytics.MarginSummary:
 
 
 @st.cache_data(ttl=MONTH_TTL, show_spinner=False)
+def trend(url: str, last: str) -> tuple[analytics.MonthPnL, ...]:
+    return analytics.monthly_pnl(_engine(url), Period.parse(last))
+
+
+@st.cache_data(ttl=MONTH_TTL, show_spinner=False)
 def by_kind(url: str, period: str) -> analytics.ByKind:
     return analytics.by_kind(_engine(url), Period.parse(period))
 

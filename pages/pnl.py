@@ -37,11 +37,8 @@ else:
     counts.metric("Invoices · cost lines", f"{summary.invoice_count} · {summary.cost_line_count}")
     st.caption("Deltas compare with " + period.previous().label + ".")
 
-months = [period]
-for _ in range(11):
-    months.append(months[-1].previous())
-history = [data.margin(url, str(m)) for m in reversed(months)]
-first = next((i for i, s in enumerate(history) if s.has_data), len(history))
+history = data.trend(url, str(period))
+first = next((i for i, month in enumerate(history) if month.has_data), len(history))
 if history[first:]:
     st.plotly_chart(charts.trend(history[first:], summary.currency), width="stretch", key="trend")
 

@@ -184,3 +184,12 @@ def test_second_live_invoice_for_a_tenant_month_is_refused(small):
             conn.exec_driver_sql(
                 "INSERT INTO tenant_invoices (id, tenant_id, period, status, currency, subtotal_cents, tax_cents, "
                 "total_cents) VALUES ('e0000000-0000-4000-8000-0000000000ff', 'acme', '2026-03-01', 'draft', 'USD', 1, 0, 1)")
+
+
+def test_monthly_trend_is_the_margin_summary_of_each_month(small):
+    history = analytics.monthly_pnl(small, MAY, months=4)
+    assert [str(m.period) for m in history] == ["2026-02-01", "2026-03-01", "2026-04-01", "2026-05-01"]
+    for month in history:
+        overall = analytics.margin_summary(small, month.period).overall
+        assert (month.revenue_cents, month.cogs_cents) == (overall.revenue_cents, overall.cogs_cents)
+    assert [m.has_data for m in history] == [False, True, True, False]
