@@ -114,46 +114,35 @@ def to_decimal(value) -> Decimal:
     return Decimal(str(value).strip())
 
 
-class _UtcNow(ColumnElement):
-    inherit_cache = True
+class _DialectDefault(ColumnElement):
+    """A server default written once per dialect (the SQL is a constant of this module)."""
+
+    inherit_cache = False
+
+    def __init__(self, postgresql: str, sqlite: str):
+        self.postgresql, self.sqlite = postgresql, sqlite
 
 
-class _EmptyList(ColumnElement):
-    inherit_cache = True
+@compiles(_DialectDefault)
+def _default_sql(element, compiler, **kw):
+    return element.postgresql
 
 
-class _EmptyObject(ColumnElement):
-    inherit_cache = True
+@compiles(_DialectDefault, "sqlite")
+def _default_sql_sqlite(element, compiler, **kw):
+    return element.sqlite
 
 
-@compiles(_UtcNow)
-def _utc_now_pg(element, compiler, **kw):
-    return "now()"
+def _utc_now():
+    return _DialectDefault("now()", "(strftime('%Y-%m-%d %H:%M:%f000+00:00', 'now'))")
 
 
-@compiles(_UtcNow, "sqlite")
-def _utc_now_sqlite(element, compiler, **kw):
-    return "(strftime('%Y-%m-%d %H:%M:%f000+00:00', 'now'))"
+def _empty_list():
+    return _DialectDefault("'{}'::text[]", "'[]'")
 
 
-@compiles(_EmptyList)
-def _empty_list_pg(element, compiler, **kw):
-    return "'{}'::text[]"
-
-
-@compiles(_EmptyList, "sqlite")
-def _empty_list_sqlite(element, compiler, **kw):
-    return "'[]'"
-
-
-@compiles(_EmptyObject)
-def _empty_object_pg(element, compiler, **kw):
-    return "'{}'::jsonb"
-
-
-@compiles(_EmptyObject, "sqlite")
-def _empty_object_sqlite(element, compiler, **kw):
-    return "'{}'"
+def _empty_object():
+    return _DialectDefault("'{}'::jsonb", "'{}'")
 
 
 def _id():
@@ -161,7 +150,7 @@ def _id():
 
 
 def _stamp(name: str, nullable: bool = False, now: bool = False):
-    return sa.Column(name, Timestamp(), nullable=nullable, server_default=_UtcNow() if now else None)
+    return sa.Column(name, Timestamp(), nullable=nullable, server_default=_utc_now() if now else None)
 
 
 def _money(name: str):
@@ -214,8 +203,8 @@ cloud_resources = sa.Table(
     sa.Column("size_slug", sa.Text, nullable=True),
     sa.Column("tenant_id", sa.Text, nullable=True),
     sa.Column("deployment_id", UUID, sa.ForeignKey("cloud_deployments.id"), nullable=True),
-    sa.Column("tags", JSONText(postgresql.ARRAY(sa.Text)), nullable=False, server_default=_EmptyList()),
-    sa.Column("attrs", JSONText(postgresql.JSONB), nullable=False, server_default=_EmptyObject()),
+    sa.Column("tags", JSONText(postgresql.ARRAY(sa.Text)), nullable=False, server_default=_empty_list()),
+    sa.Column("attrs", JSONText(postgresql.JSONB), nullable=False, server_default=_empty_object()),
     _stamp("first_seen_at", now=True),
     _stamp("last_seen_at", now=True),
     sa.Column("stale_strike_count", sa.Integer, nullable=False, server_default="0"),
