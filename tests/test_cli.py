@@ -153,3 +153,15 @@ def test_cost_lines_csv_equals_the_page_table(capsys, demo_sqlite_url, args, tab
     assert code == 0 and out == report.to_csv(figure(engine_for(demo_sqlite_url), april), table)
     cents = sum(int(line.rsplit(",", 1)[1].replace(".", "")) for line in out.splitlines()[1:])
     assert cents == {"tenant_lines": 3053, "unattributed": 5639}[table]  # the seed's April split
+
+
+def test_embedded_demo_is_built_on_first_use(monkeypatch, tmp_path, capsys):
+    from arcadia import db
+
+    path = tmp_path / "data" / "arcadia-demo.sqlite"
+    monkeypatch.setattr(db, "DEMO_PATH", path)
+    monkeypatch.setattr(db, "DEMO_URL", f"sqlite:///{path}")
+    monkeypatch.delenv(db.URL_ENV, raising=False)
+    code, out, _ = run_cli(capsys, "margin", "--period", "2026-04-01", "--json")
+    assert code == 0 and json.loads(out)["overall"]["revenue"] == "71.12"
+    assert path.exists() and not list(path.parent.glob("*.partial"))
