@@ -43,7 +43,9 @@ def auth_configured() -> bool:
 
 def _provider() -> str | None:
     section = st.secrets["auth"]
-    named = [key for key, value in section.items() if isinstance(value, Mapping)]
+    # A named provider is a sub-table with its own client ([auth.google]); other
+    # sub-tables such as client_kwargs are settings of the default provider.
+    named = [key for key, value in section.items() if isinstance(value, Mapping) and "client_id" in value]
     return named[0] if named else None
 
 

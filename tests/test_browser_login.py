@@ -12,8 +12,8 @@ writes an `[auth]` section pointing at it into the served project copy's
    and no figure anywhere, not even on the P&L page's URL with ?period=.
 
 A last test logs in with the `[auth]` section shaped like
-.streamlit/secrets.toml.example (with `client_kwargs`); it is a strict xfail
-until dashboard/access.py stops taking `client_kwargs` for a provider name.
+.streamlit/secrets.toml.example (with `client_kwargs`, a sub-table that is a
+setting, not a named provider).
 
 Every request the browser makes to a host other than localhost is aborted
 (the provider's page links a CDN stylesheet, Streamlit a Google-hosted page
@@ -194,10 +194,6 @@ def test_non_admin_logs_in_and_sees_no_figures(dashboard, page):
     assert_no_figures(page)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "dashboard/access.py _provider() takes any table in [auth] for a named provider, so the example's "
-    "client_kwargs = { ... } makes the Log in button call st.login('client_kwargs'), which raises "
-    "StreamlitAuthError. Remove this marker once _provider() ignores it."))
 def test_login_works_with_the_example_auth_section(tmp_path, demo_db, page):
     with dashboard_with_login(project_copy(tmp_path, demo_db), client_kwargs=True) as base:
         log_in_as(page, base, ADMIN)
