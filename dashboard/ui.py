@@ -85,8 +85,9 @@ def money_table(rows: list[dict], money_cols: list[str], pct_cols: tuple[str, ..
 
 def csv_download(rows: list[dict], table: str, filename: str, label: str = "Download CSV") -> None:
     """A download of exactly what `python -m arcadia … --csv --table <table>` prints."""
+    # on_click="ignore": downloading must not rerun the page (and move the other buttons under the cursor).
     st.download_button(label, report.to_csv(rows, table), file_name=filename, mime="text/csv",
-                       key=f"csv-{table}-{filename}", icon=":material/download:")
+                       key=f"csv-{table}", on_click="ignore", icon=":material/download:")
 
 
 def warnings(items) -> None:

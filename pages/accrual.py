@@ -3,6 +3,7 @@
 import streamlit as st
 
 from arcadia import charts, report
+from arcadia.errors import InputError
 from arcadia.money import display
 from arcadia.period import parse_instant
 from dashboard import data, ui
@@ -10,8 +11,12 @@ from dashboard import data, ui
 url = ui.require()
 # ?as_of=ISO-8601 pins the instant (a reproducible link); without it the page follows the clock.
 pinned = st.query_params.get("as_of")
-as_of = parse_instant(pinned).isoformat() if pinned else None
 st.title("Live accrual")
+try:
+    as_of = parse_instant(pinned).isoformat() if pinned else None
+except InputError as exc:
+    st.error(f"{exc}. Remove `as_of` from the address to follow the clock.", icon=":material/error:")
+    st.stop()
 st.caption("Every subscription active this month, priced by the quote engine on its metered usage so far. "
            "Projected month-end scales metered amounts by the run rate and prorates flat items to the month's end.")
 

@@ -17,6 +17,7 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
@@ -24,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 COPIED = ["app.py", "pages", "dashboard", "arcadia", "queries", ".streamlit/config.toml"]
 
 
@@ -94,3 +96,19 @@ def chromium_or_skip():
     manager = sync_playwright().start()
     browser = manager.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     return manager, browser
+
+
+def _only_localhost(route) -> None:
+    # Nothing leaves the machine: the mock provider's page links a CDN stylesheet, Streamlit a Google-hosted icon.
+    if urlparse(route.request.url).hostname in LOCAL_HOSTS:
+        route.continue_()
+    else:
+        route.abort()
+
+
+def new_page(browser, timeout_ms: int, **context_options):
+    """A page in a fresh context (no cookies) whose requests may only go to localhost."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, **context_options)
+    context.route("**/*", _only_localhost)
+    context.set_default_timeout(timeout_ms)
+    return context.new_page()

@@ -99,3 +99,20 @@ def demo_sqlite_url(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.sqlite'}"
     build_demo(url, DEMO_NOW)
     return url
+
+
+@pytest.fixture(scope="session")
+def demo_db(demo_sqlite_url) -> Path:
+    """The demo database file (for copies served by a real Streamlit server)."""
+    return Path(demo_sqlite_url.removeprefix("sqlite:///"))
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium through Playwright, one per test run."""
+    from tests.browser_support import chromium_or_skip
+
+    manager, chromium = chromium_or_skip()
+    yield chromium
+    chromium.close()
+    manager.stop()

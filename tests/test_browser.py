@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_support import ROOT, chromium_or_skip, project_copy, streamlit_server
+from tests.browser_support import ROOT, new_page, project_copy, streamlit_server
 
 pytestmark = pytest.mark.browser
 SHOTS = ROOT / "docs" / "screenshots"
@@ -28,31 +28,17 @@ TIMEOUT = 45_000
 
 
 @pytest.fixture(scope="module")
-def demo_db(demo_sqlite_url) -> Path:
-    return Path(demo_sqlite_url.removeprefix("sqlite:///"))
-
-
-@pytest.fixture(scope="module")
 def server(tmp_path_factory, demo_db):
     project = project_copy(tmp_path_factory.mktemp("served"), demo_db)
     with streamlit_server(project) as base:
         yield base, project
 
 
-@pytest.fixture(scope="module")
-def browser():
-    manager, browser = chromium_or_skip()
-    yield browser
-    browser.close()
-    manager.stop()
-
-
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
-    page = context.new_page()
+    page = new_page(browser, TIMEOUT, accept_downloads=True)
     yield page
-    context.close()
+    page.context.close()
 
 
 def heading(page, text):
@@ -60,12 +46,14 @@ def heading(page, text):
 
 
 def open_page(page, url, title):
+    """Open a page and wait until the script run is over; returns the seconds until then."""
     started = time.perf_counter()
     page.goto(url)
     heading(page, title).wait_for(timeout=TIMEOUT)
-    page.wait_for_load_state("networkidle")
     page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=TIMEOUT)
-    return time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    page.wait_for_load_state("networkidle")  # charts and grids done drawing, for screenshots and clicks
+    return seconds
 
 
 def cli(project: Path, *args) -> str:
@@ -123,10 +111,8 @@ def test_drill_into_a_tenant(server, page):
 def test_csv_download_equals_the_cli(server, page):
     base, project = server
     open_page(page, f"{base}/tenants?period=2026-10", "By tenant · October 2026")
-    buttons = page.get_by_role("button", name="Download CSV")
-    page.wait_for_function("() => document.querySelectorAll('[data-testid=stDownloadButton]').length >= 2")
     with page.expect_download(timeout=TIMEOUT) as download:
-        buttons.nth(0).click()  # the tenants table's (the drill-down's comes after)
+        page.locator(".st-key-csv-tenants").get_by_role("button", name="Download CSV").click()
     assert download.value.suggested_filename == "arcadia-tenants-2026-10.csv"
     downloaded = Path(download.value.path()).read_text()
     assert downloaded == cli(project, "margin", "--period", "2026-10-01", "--csv", "--table", "tenants")

@@ -26,12 +26,11 @@ import secrets
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser_support import chromium_or_skip, free_port, project_copy, streamlit_server
+from tests.browser_support import free_port, new_page, project_copy, streamlit_server
 
 with warnings.catch_warnings():
     # The mock imports Authlib modules that Authlib itself deprecates: noise, not about this project.
@@ -53,7 +52,6 @@ ADMIN = User(sub="admin", claims={"email": "admin@arcadia.test", "roles": ["plat
 # Not an admin: tenant_admin is the wrong role, and a tenant_id of "platform-admin" must not count either.
 TENANT_ADMIN = User(sub="tenant-admin", claims={"email": "user@acme.test", "roles": ["tenant_admin"],
                                                 "tenant_id": "platform-admin"})
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 
 
 def write_auth_secrets(project: Path, app_port: int, provider_port: int, *, client_kwargs: bool) -> None:
@@ -87,41 +85,18 @@ def dashboard_with_login(project: Path, *, client_kwargs: bool = False):
 
 
 @pytest.fixture(scope="module")
-def demo_db(demo_sqlite_url) -> Path:
-    return Path(demo_sqlite_url.removeprefix("sqlite:///"))
-
-
-@pytest.fixture(scope="module")
 def dashboard(tmp_path_factory, demo_db):
     """Base URL of the dashboard with the minimal `[auth]` section, shared by the scenario's tests."""
     with dashboard_with_login(project_copy(tmp_path_factory.mktemp("login"), demo_db)) as base:
         yield base
 
 
-@pytest.fixture(scope="module")
-def browser():
-    manager, browser = chromium_or_skip()
-    yield browser
-    browser.close()
-    manager.stop()
-
-
-def _only_localhost(route) -> None:
-    if urlparse(route.request.url).hostname in LOCAL_HOSTS:
-        route.continue_()
-    else:
-        route.abort()
-
-
 @pytest.fixture
 def page(browser):
     """A page in a fresh browser context: no cookies, so no login carried over from an earlier test."""
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
-    context.route("**/*", _only_localhost)
-    context.set_default_timeout(TIMEOUT)
-    page = context.new_page()
+    page = new_page(browser, TIMEOUT)
     yield page
-    context.close()
+    page.context.close()
 
 
 def settled(page: Page) -> None:

@@ -179,3 +179,9 @@ def test_database_down_is_a_friendly_page(monkeypatch):
     at = app_test("postgresql+psycopg://postgres@127.0.0.1:5999/nowhere", monkeypatch, user=ADMIN)
     assert not at.exception
     assert "database is unreachable" in at.error[0].value and "127.0.0.1:5999" in at.error[0].value
+
+
+@pytest.mark.parametrize("bad", ["yesterday", "2026-02-30T00:00:00Z", "'; DROP TABLE usage_records; --"])
+def test_bad_pinned_instant_is_a_clear_error(url, monkeypatch, bad):
+    at = app_test(url, monkeypatch, user=ADMIN, page="pages/accrual.py", as_of=bad)
+    assert not at.exception and "invalid instant" in at.error[0].value and not at.metric
