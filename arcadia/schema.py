@@ -24,14 +24,20 @@ metadata = sa.MetaData()
 UUID = sa.Uuid(as_uuid=False).with_variant(sa.String(36), "sqlite")
 
 
-class Timestamp(sa.types.TypeDecorator):
-    """timestamptz on PostgreSQL; 'YYYY-MM-DD HH:MM:SS.ffffff+00:00' text on SQLite."""
+class _TextOnSQLite(sa.types.TypeDecorator):
+    """The native `impl` on PostgreSQL, text on SQLite; subclasses convert the values."""
 
-    impl = sa.DateTime(timezone=True)
     cache_ok = True
 
     def load_dialect_impl(self, dialect):
-        return dialect.type_descriptor(sa.Text() if dialect.name == "sqlite" else sa.DateTime(timezone=True))
+        return dialect.type_descriptor(sa.Text() if dialect.name == "sqlite" else self.impl)
+
+
+class Timestamp(_TextOnSQLite):
+    """timestamptz on PostgreSQL; 'YYYY-MM-DD HH:MM:SS.ffffff+00:00' text on SQLite."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True  # SQLAlchemy reads it from each class itself
 
     def process_bind_param(self, value, dialect):
         if value is None:
@@ -43,14 +49,11 @@ class Timestamp(sa.types.TypeDecorator):
         return None if value is None else parse_instant(value)
 
 
-class Day(sa.types.TypeDecorator):
+class Day(_TextOnSQLite):
     """date on PostgreSQL; 'YYYY-MM-DD' text on SQLite."""
 
     impl = sa.Date()
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect):
-        return dialect.type_descriptor(sa.Text() if dialect.name == "sqlite" else sa.Date())
+    cache_ok = True  # SQLAlchemy reads it from each class itself
 
     def process_bind_param(self, value, dialect):
         if value is None:
@@ -64,14 +67,11 @@ class Day(sa.types.TypeDecorator):
         return date.fromisoformat(str(value)[:10])
 
 
-class Quantity(sa.types.TypeDecorator):
+class Quantity(_TextOnSQLite):
     """numeric(20,6) on PostgreSQL; exact decimal text on SQLite (never a float)."""
 
     impl = sa.Numeric(20, 6)
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect):
-        return dialect.type_descriptor(sa.Text() if dialect.name == "sqlite" else sa.Numeric(20, 6))
+    cache_ok = True  # SQLAlchemy reads it from each class itself
 
     def process_bind_param(self, value, dialect):
         if value is None:
