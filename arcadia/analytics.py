@@ -138,12 +138,16 @@ def monthly_pnl(engine: sa.Engine, last: Period, months: int = 12) -> tuple[Mont
     with connect(engine) as conn:
         rows = fetch(conn, "monthly_pnl", period_start=first.start, period_end=last.end)
     _single_currency(f"the P&L from {first} to {last}", [r["currency"] for r in rows])  # a trend never mixes them
-    by_month = {Period.parse(r["period"]): r for r in rows}
+    # Summed per month, not keyed by row: a writer's period that is not the 1st still lands in its month.
+    totals: dict[Period, list[int]] = {}
+    for r in rows:
+        month_totals = totals.setdefault(Period.parse(r["period"]), [0, 0])
+        month_totals[0] += int(r["revenue_cents"])
+        month_totals[1] += int(r["cogs_cents"])
     result, month = [], first
     while month <= last:
-        row = by_month.get(month)
-        result.append(MonthPnL(int(row["revenue_cents"]), int(row["cogs_cents"]), month, True) if row
-                      else MonthPnL(0, 0, month, False))
+        revenue, cogs = totals.get(month, (0, 0))
+        result.append(MonthPnL(revenue, cogs, month, month in totals))
         month = month.next()
     return tuple(result)
 

@@ -193,3 +193,15 @@ def test_monthly_trend_is_the_margin_summary_of_each_month(small):
         overall = analytics.margin_summary(small, month.period).overall
         assert (month.revenue_cents, month.cogs_cents) == (overall.revenue_cents, overall.cogs_cents)
     assert [m.has_data for m in history] == [False, True, True, False]
+
+
+def test_a_period_that_is_not_the_first_still_counts_in_its_month(small):
+    """The contract says period is the 1st; a writer that stores the 15th must not split or lose a month."""
+    with small.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO cloud_cost_lines (id, provider, provider_invoice_id, period, kind, product, description, "
+            "amount_cents, currency) VALUES ('c0000000-0000-4000-8000-0000000000dd', 'digitalocean', 'x', "
+            "'2026-03-15', 'other', 'x', 'mid-month line', 100, 'USD')")
+    assert analytics.margin_summary(small, MARCH).overall.cogs_cents == 2900 + 100
+    [march] = analytics.monthly_pnl(small, MARCH, months=1)
+    assert (march.revenue_cents, march.cogs_cents) == (2600, 3000)
