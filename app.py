@@ -47,8 +47,10 @@ else:
     # Imported once by the server (`streamlit run` or uvicorn), before any session runs.
     from streamlit.runtime.pages_manager import PagesManager
 
-    import arcadia.charts  # noqa: F401  (pandas and Plotly load at start-up, not in the first visitor's run)
-    import dashboard.ui  # noqa: F401
+    # Plotly and pandas load at start-up, not in the first visitor's run. (dashboard.* is not
+    # imported here: its st.cache_data functions belong to the runtime, which does not exist yet.)
+    import pandas  # noqa: F401
+    import arcadia.charts  # noqa: F401
     from arcadia.api import routes
 
     # Streamlit treats a pages/ folder as legacy multipage navigation until some run
