@@ -59,7 +59,8 @@ def money(cents: int) -> Decimal:
 def _fmt_money(value) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
-    return display(int(Decimal(value) * 100))
+    # str() first: a Decimal prints exactly, and a float (should one arrive) by its shortest repr.
+    return display(int((Decimal(str(value)) * 100).to_integral_value()))
 
 
 def _fmt_pct(value) -> str:
