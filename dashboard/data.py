@@ -27,10 +27,6 @@ def _engine(url: str):
     return get_engine(url)
 
 
-def engine():
-    return _engine(current_url())
-
-
 @st.cache_data(ttl=MONTH_TTL, show_spinner=False)
 def margin(url: str, period: str) -> analytics.MarginSummary:
     return analytics.margin_summary(_engine(url), Period.parse(period), datetime.now(UTC))
