@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from arcadia import analytics, db, report
+from arcadia import analytics, db, embedded, report
 from arcadia.auth import JWKS_URL_ENV, SECRET_ENV, AuthConfig, AuthUnavailable, Forbidden, Unauthorized, verify_bearer
 from arcadia.errors import AccessDenied, ArcadiaError, DatabaseUnavailable, InputError
 from arcadia.openapi import DEMO_HEADER, PREFIX, openapi_document
@@ -95,7 +95,7 @@ class _Api:
         )
 
     def engine(self) -> sa.Engine:
-        return db.get_engine(self.database_url)
+        return embedded.get_engine(self.database_url)
 
     def endpoint(self, figure: Callable[[QueryParams, Callable[[], sa.Engine]], dict]):
         def serve(request: Request) -> JSONResponse:

@@ -7,7 +7,8 @@ import sys
 from datetime import datetime
 
 from arcadia import analytics, report
-from arcadia.db import DEMO_PATH, database_url, describe, engine_for, get_engine, is_demo
+from arcadia.db import DEMO_PATH, database_url, describe, engine_for, is_demo
+from arcadia.embedded import get_engine
 from arcadia.errors import ArcadiaError, DatabaseUnavailable, InputError
 from arcadia.money import display
 from arcadia.period import UTC, Period, parse_instant
@@ -39,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="fill an empty database with the deterministic demo data")
     demo.add_argument("--now", help="the demo's 'now' (ISO-8601; default: the current time)")
     demo.add_argument("--reset", action="store_true", help="rebuild the embedded demo database from scratch")
+    demo.add_argument("--scale", type=float, metavar="N",
+                      help="PostgreSQL only: a large reseller's database, N=1 is 5,000 tenants and ~7 M usage rows "
+                           "(N may be fractional)")
 
     margin = sub.add_parser("margin", help="P&L of a month: overall, per tenant, per deployment")
     margin.add_argument("--period", required=True, help="any date of the month, YYYY-MM-DD")
@@ -61,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     roll = sub.add_parser("rollup", help="write (or rewrite) the invoices of a complete month")
     roll.add_argument("--period", required=True, help="any date of the month, YYYY-MM-DD")
+
+    bench = sub.add_parser("bench", help="time every figure three ways (project, raw SQL, pandas) and the pages")
+    from arcadia import bench as bench_module
+
+    bench_module.add_arguments(bench)
 
     token = sub.add_parser("token", help="print an API bearer token signed with $ARCADIA_API_JWT_SECRET")
     token.add_argument("--role", required=True, help="role claim, e.g. platform_admin")
@@ -136,13 +145,21 @@ def run(args) -> int:
         from arcadia.demo import build_demo
 
         url = database_url(args.database_url)
+        now = parse_instant(args.now) if args.now else None
+        if args.scale is not None:
+            from arcadia import scale_demo
+
+            if args.reset:
+                raise InputError("--reset goes with the embedded demo, --scale with a PostgreSQL database: not both")
+            counts = scale_demo.build(url, args.scale, now or datetime.now(UTC))
+            print(f"scale {args.scale:g} demo written to {describe(url)}: " + ", ".join(f"{t} {n}" for t, n in counts.items()))
+            return EXIT_OK
         if args.reset:
             if not is_demo(url):
                 raise InputError("--reset only rebuilds the embedded demo database; it never empties another database")
             engine_for.cache_clear()
             DEMO_PATH.unlink(missing_ok=True)
         DEMO_PATH.parent.mkdir(parents=True, exist_ok=True)
-        now = parse_instant(args.now) if args.now else None
         counts = build_demo(url, now)
         print(f"demo data written to {describe(url)}: " + ", ".join(f"{t} {n}" for t, n in counts.items()))
         return EXIT_OK
@@ -151,6 +168,10 @@ def run(args) -> int:
 
         print(mint_token(args.role, parse_ttl(args.ttl), AuthConfig.from_env(), sub=args.sub, tenant_id=args.tenant_id))
         return EXIT_OK
+    if args.command == "bench":
+        from arcadia import bench
+
+        return bench.run(args)
     if args.command in ("margin", "by-kind", "rollup", "cost-lines"):
         period = Period.parse(args.period)
     engine = get_engine(args.database_url)

@@ -10,7 +10,8 @@ from datetime import datetime
 import streamlit as st
 
 from arcadia import analytics, coverage
-from arcadia.db import database_url, get_engine
+from arcadia.db import database_url
+from arcadia.embedded import get_engine
 from arcadia.period import UTC, Period
 
 MONTH_TTL = "10m"

@@ -1,0 +1,40 @@
+"""The embedded default database: the SQLite demo the project builds on first use.
+
+`arcadia.db` knows only URLs and engines; building the demo needs the demo
+module (and through it billing), so that happens here, above the database layer.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import sqlalchemy as sa
+
+from arcadia.db import DEMO_PATH, database_url, engine_for, is_demo
+
+_demo_lock = threading.Lock()
+
+
+def get_engine(explicit: str | None = None) -> sa.Engine:
+    """The engine for the configured database; the embedded demo is created on first use."""
+    url = database_url(explicit)
+    if is_demo(url) and not DEMO_PATH.exists():
+        _build_demo_file()
+    return engine_for(url)
+
+
+def _build_demo_file() -> None:
+    """Build the embedded demo beside its final path, then move it in: no reader sees half a demo."""
+    from arcadia.demo import build_demo  # only the embedded default pays for the demo build
+
+    with _demo_lock:
+        if DEMO_PATH.exists():
+            return
+        DEMO_PATH.parent.mkdir(parents=True, exist_ok=True)
+        partial = DEMO_PATH.with_name(f"{DEMO_PATH.name}.{os.getpid()}.partial")
+        partial.unlink(missing_ok=True)
+        partial_url = f"sqlite:///{partial}"
+        build_demo(partial_url)
+        engine_for(partial_url).dispose()
+        os.replace(partial, DEMO_PATH)
