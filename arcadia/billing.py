@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import uuid
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 
 from arcadia import schema
-from arcadia.db import fetch
+from arcadia.db import fetch, uses_preaggregates
 from arcadia.errors import ArcadiaError, InputError, MixedCurrencyError
 from arcadia.period import Period, parse_instant
 from arcadia.quote import Item, Quote, Subscription, Tier, quote
@@ -33,38 +33,82 @@ def _tiers(raw: str | None) -> tuple[Tier, ...]:
 
 def active_subscriptions(conn: sa.Connection, start: datetime, end: datetime) -> list[Subscription]:
     """Subscriptions active at any time in [start, end), each with its priced items."""
-    grouped: dict[str, dict] = {}
+    # Thousands of subscriptions share a handful of (catalog item, override, quantity) shapes:
+    # each shape becomes one Item, its tiers parsed once.
+    items: dict[tuple, Item] = {}
+    grouped: dict[str, tuple[sa.RowMapping, list[Item]]] = {}
     for row in fetch(conn, "active_subscription_items", window_start=start, window_end=end):
-        sub = grouped.setdefault(row["subscription_id"], {"row": row, "items": []})
+        sub = grouped.get(row["subscription_id"])
+        if sub is None:
+            sub = grouped[row["subscription_id"]] = (row, [])
         if row["catalog_item_id"] is not None:
-            sub["items"].append(Item(
-                catalog_item_id=row["catalog_item_id"], sku=row["sku"], name=row["name"],
-                billing_kind=row["billing_kind"], pricing_model=row["pricing_model"],
-                catalog_price_micros=int(row["catalog_price_micros"]),
-                price_override_micros=None if row["price_override_micros"] is None else int(row["price_override_micros"]),
-                included_units=to_decimal(row["included_units"] or 0),
-                tiers=_tiers(row["tiers"]),
-                quantity=to_decimal(row["quantity"] if row["quantity"] is not None else 1),
-                currency=row["catalog_currency"],
-            ))
+            shape = (row["catalog_item_id"], row["sku"], row["name"], row["billing_kind"], row["pricing_model"],
+                     row["catalog_price_micros"], row["price_override_micros"], row["included_units"], row["tiers"],
+                     row["quantity"], row["catalog_currency"])
+            item = items.get(shape)
+            if item is None:
+                item = items[shape] = _item(row)
+            sub[1].append(item)
     return [
         Subscription(
-            id=str(sub_id), tenant_id=g["row"]["tenant_id"],
-            deployment_id=None if g["row"]["deployment_id"] is None else str(g["row"]["deployment_id"]),
-            started_at=parse_instant(g["row"]["started_at"]),
-            ended_at=None if g["row"]["ended_at"] is None else parse_instant(g["row"]["ended_at"]),
-            currency=g["row"]["currency"], items=tuple(g["items"]),
+            id=str(sub_id), tenant_id=row["tenant_id"],
+            deployment_id=None if row["deployment_id"] is None else str(row["deployment_id"]),
+            started_at=parse_instant(row["started_at"]),
+            ended_at=None if row["ended_at"] is None else parse_instant(row["ended_at"]),
+            currency=row["currency"], items=tuple(sub_items),
         )
-        for sub_id, g in grouped.items()
+        for sub_id, (row, sub_items) in grouped.items()
     ]
+
+
+def _item(row: sa.RowMapping) -> Item:
+    return Item(
+        catalog_item_id=str(row["catalog_item_id"]), sku=row["sku"], name=row["name"],
+        billing_kind=row["billing_kind"], pricing_model=row["pricing_model"],
+        catalog_price_micros=int(row["catalog_price_micros"]),
+        price_override_micros=None if row["price_override_micros"] is None else int(row["price_override_micros"]),
+        included_units=to_decimal(row["included_units"] or 0),
+        tiers=_tiers(row["tiers"]),
+        quantity=to_decimal(row["quantity"] if row["quantity"] is not None else 1),
+        currency=row["catalog_currency"],
+    )
 
 
 def usage_totals(conn: sa.Connection, start: datetime, end: datetime) -> dict[str, dict[str, Decimal]]:
     """Σ usage per subscription and catalog item for readings in [start, end)."""
+    if uses_preaggregates(conn):
+        name, binds = _preaggregated_usage(parse_instant(start), parse_instant(end))
+    else:
+        name, binds = "usage_totals", {"window_start": start, "window_end": end}
     totals: dict[str, dict[str, Decimal]] = defaultdict(dict)
-    for row in fetch(conn, "usage_totals", window_start=start, window_end=end):
+    for row in fetch(conn, name, **binds):
         totals[str(row["subscription_id"])][str(row["catalog_item_id"])] = Decimal(int(row["quantity_micros"])).scaleb(-6)
     return totals
+
+
+def _midnight(instant: datetime) -> datetime:
+    return instant.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _preaggregated_usage(start: datetime, end: datetime) -> tuple[str, dict]:
+    """Which pre-aggregate query sums [start, end), and its binds (see queries/preagg/usage_totals*.sql)."""
+    month = Period.parse(start)
+    if start == month.start_at and start < end <= month.end_at and 2 * (end - start) > month.end_at - start:
+        # Most of the month has passed: the month's total minus what lies after `end`.
+        day_end = end if end == _midnight(end) else _midnight(end) + timedelta(days=1)
+        return "usage_totals_to_month_end", {
+            "month": month.start, "window_end": end, "after_day": day_end.date(), "month_end": month.end,
+            "day_end": day_end,
+        }
+    # Whole days [first, last) from the daily aggregate; the partial days at both ends from raw readings.
+    first = start if start == _midnight(start) else _midnight(start) + timedelta(days=1)
+    last = _midnight(end)
+    if first > last:  # no whole day inside the window: all of it from raw readings
+        first = last = end
+    return "usage_totals", {
+        "window_start": start, "window_end": end, "first_day": first.date(), "end_day": last.date(),
+        "head_end": first, "tail_start": last,
+    }
 
 
 def quote_month(conn: sa.Connection, period: Period, until: datetime) -> list[Quote]:

@@ -34,9 +34,10 @@ def data_months(engine: sa.Engine, now: datetime | None = None) -> list[Period]:
     now = parse_instant(now or datetime.now(UTC))
     with connect(engine) as conn:
         months = {Period.parse(r["period"]) for r in fetch(conn, "data_months")}
-        usage = fetch(conn, "freshness")[0]
+        usage = fetch(conn, "usage_span")[0]
     if usage["earliest_usage_at"] is not None:
-        month, last = Period.parse(parse_instant(usage["earliest_usage_at"])), Period.parse(parse_instant(usage["latest_usage_at"]))
+        month = Period.parse(parse_instant(usage["earliest_usage_at"]))
+        last = Period.parse(parse_instant(usage["latest_usage_at"]))
         while month <= last:
             months.add(month)
             month = month.next()

@@ -66,9 +66,28 @@ def connect(engine: sa.Engine):
         raise DatabaseUnavailable(f"cannot reach the database ({describe(str(engine.url.render_as_string(False)))}): {reason}") from None
 
 
+RAW_OPTION = "arcadia_raw"
+
+
+def raw(engine: sa.Engine) -> sa.Engine:
+    """The same database (and pool), every figure computed from the raw contract rows.
+
+    The project's own queries on PostgreSQL read the pre-aggregates (queries/preagg/);
+    this engine ignores them: the raw-row computation the pre-aggregates must equal.
+    """
+    return engine.execution_options(**{RAW_OPTION: True})
+
+
+def uses_preaggregates(conn: sa.Connection) -> bool:
+    """Whether this connection's figures come from the pre-aggregates (PostgreSQL, not raw)."""
+    return conn.dialect.name == "postgresql" and not conn.get_execution_options().get(RAW_OPTION, False)
+
+
 @cache
-def _sql_text(dialect: str, name: str) -> str:
-    for path in (QUERIES / dialect / f"{name}.sql", QUERIES / f"{name}.sql"):
+def _sql_text(dialect: str, name: str, preaggregates: bool) -> str:
+    folders = (["preagg"] if preaggregates else []) + [dialect, ""]
+    for folder in folders:
+        path = QUERIES / folder / f"{name}.sql"
         if path.exists():
             return path.read_text()
     raise FileNotFoundError(f"no query named {name!r} for {dialect}")
@@ -86,9 +105,9 @@ def _bind(dialect: str, value):
 
 
 def fetch(conn: sa.Connection, name: str, **binds) -> list[sa.RowMapping]:
-    """Run queries/[<dialect>/]<name>.sql with named binds; rows as mappings."""
+    """Run queries/[preagg/|<dialect>/]<name>.sql with named binds; rows as mappings."""
     dialect = conn.dialect.name
-    statement = sa.text(_sql_text(dialect, name))
+    statement = sa.text(_sql_text(dialect, name, uses_preaggregates(conn)))
     try:
         result = conn.execute(statement, {key: _bind(dialect, value) for key, value in binds.items()})
     except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:

@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 
+from arcadia import preagg
 from arcadia.period import UTC, parse_instant
 
 metadata = sa.MetaData()
@@ -237,6 +238,7 @@ cloud_cost_lines = sa.Table(
     _stamp("inserted_at", now=True),
     sa.Index("ix_cloud_cost_lines_period", "period"),
     sa.Index("ix_cloud_cost_lines_resource", "resource_id"),
+    sa.Index("ix_cloud_cost_lines_inserted", "inserted_at"),  # freshness: newest line ingested
 )
 
 catalog_items = sa.Table(
@@ -286,6 +288,7 @@ usage_records = sa.Table(
     sa.Column("idempotency_key", sa.Text, nullable=True, unique=True),
     _stamp("inserted_at", now=True),
     sa.Index("ix_usage_records_subscription_recorded", "subscription_id", "recorded_at"),
+    sa.Index("ix_usage_records_recorded", "recorded_at"),  # the accrual's window edges; freshness
 )
 
 tenant_invoices = sa.Table(
@@ -301,6 +304,7 @@ tenant_invoices = sa.Table(
     _stamp("issued_at", nullable=True),
     _stamp("inserted_at", now=True),
     sa.Index("ix_tenant_invoices_period", "period"),
+    sa.Index("ix_tenant_invoices_inserted", "inserted_at"),  # freshness: newest invoice
     # One live invoice per tenant and month; voided ones stay as history.
     sa.Index(
         "uq_tenant_invoices_live", "tenant_id", "period", unique=True,
@@ -325,5 +329,12 @@ tenant_invoice_lines = sa.Table(
 
 
 def create_all(engine: sa.Engine) -> None:
-    """Create every table and index that does not exist yet (idempotent)."""
+    """Create every table and index that does not exist yet (idempotent).
+
+    On PostgreSQL also (re)install the pre-aggregates and their triggers and
+    refill them from the raw rows (arcadia.preagg).
+    """
     metadata.create_all(engine, checkfirst=True)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            preagg.install(conn)

@@ -1,0 +1,298 @@
+"""Exact pre-aggregates on PostgreSQL, kept by triggers on the contract tables.
+
+Other programs write the contract tables with plain SQL, and the dashboard only
+reads, so nothing may depend on a refresh command: every change to a source
+row reaches the aggregates in the same transaction, through triggers that
+`db init` (`schema.create_all`) installs.
+
+- Bulk tables (cost lines, invoices, invoice lines, usage readings) have
+  statement-level triggers with transition tables: one grouped upsert per
+  statement, however many rows it writes.
+- Attribution tables (resources, deployments) and invoice status changes have
+  row-level triggers that fire only when an attributing column really changes
+  (a `WHEN` clause, so an inventory sync that only touches last_seen_at costs
+  nothing); they move the affected cost or revenue from the old owner to the new.
+- Inserting a resource or deployment, or deleting one, never moves money: the
+  contract's foreign keys keep cost lines from pointing at a row that does not
+  exist (and invoice lines at an invoice that does not exist).
+
+Each aggregate row carries a count of the source rows in it; a row whose count
+drops to 0 is deleted, so "a month has data" is "it has aggregate rows".
+
+The aggregates (all amounts in cents, months as first-of-month dates):
+
+| table | grain | read by |
+|---|---|---|
+| agg_cost_owner | month, tenant, deployment, currency | tenant_pnl, deployment_pnl |
+| agg_cost_kind | month, provider kind, currency | cogs_by_kind, monthly_pnl, data_months |
+| agg_invoice | month, currency | monthly_pnl, data_months |
+| agg_revenue_deployment | month, deployment, invoice tenant, currency | deployment_pnl |
+| agg_revenue_kind | month, billing kind, currency | revenue_by_kind |
+| agg_usage_day / agg_usage_month | subscription, catalog item, UTC day / month | usage_totals (live accrual) |
+
+Needs PostgreSQL 15 or newer (unique indexes with NULLS NOT DISTINCT).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+TABLES = """
+CREATE TABLE IF NOT EXISTS agg_cost_owner (
+    period date NOT NULL, tenant_id text, deployment_id uuid, currency text NOT NULL,
+    amount_cents bigint NOT NULL, line_count bigint NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS uq_agg_cost_owner
+    ON agg_cost_owner (period, tenant_id, deployment_id, currency) NULLS NOT DISTINCT;
+CREATE INDEX IF NOT EXISTS ix_agg_cost_owner_empty ON agg_cost_owner (period) WHERE line_count = 0;
+
+CREATE TABLE IF NOT EXISTS agg_cost_kind (
+    period date NOT NULL, kind text NOT NULL, currency text NOT NULL,
+    amount_cents bigint NOT NULL, line_count bigint NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS uq_agg_cost_kind ON agg_cost_kind (period, kind, currency) NULLS NOT DISTINCT;
+CREATE INDEX IF NOT EXISTS ix_agg_cost_kind_empty ON agg_cost_kind (period) WHERE line_count = 0;
+
+CREATE TABLE IF NOT EXISTS agg_invoice (
+    period date NOT NULL, currency text NOT NULL,
+    live_subtotal_cents bigint NOT NULL, live_count bigint NOT NULL, invoice_count bigint NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS uq_agg_invoice ON agg_invoice (period, currency) NULLS NOT DISTINCT;
+CREATE INDEX IF NOT EXISTS ix_agg_invoice_empty ON agg_invoice (period) WHERE invoice_count = 0;
+
+CREATE TABLE IF NOT EXISTS agg_revenue_deployment (
+    period date NOT NULL, deployment_id uuid NOT NULL, tenant_id text, currency text NOT NULL,
+    amount_cents bigint NOT NULL, line_count bigint NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS uq_agg_revenue_deployment
+    ON agg_revenue_deployment (period, deployment_id, tenant_id, currency) NULLS NOT DISTINCT;
+CREATE INDEX IF NOT EXISTS ix_agg_revenue_deployment_empty ON agg_revenue_deployment (period) WHERE line_count = 0;
+
+CREATE TABLE IF NOT EXISTS agg_revenue_kind (
+    period date NOT NULL, billing_kind text NOT NULL, currency text NOT NULL,
+    amount_cents bigint NOT NULL, line_count bigint NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS uq_agg_revenue_kind
+    ON agg_revenue_kind (period, billing_kind, currency) NULLS NOT DISTINCT;
+CREATE INDEX IF NOT EXISTS ix_agg_revenue_kind_empty ON agg_revenue_kind (period) WHERE line_count = 0;
+
+CREATE TABLE IF NOT EXISTS agg_usage_day (
+    subscription_id uuid NOT NULL, catalog_item_id uuid NOT NULL, day date NOT NULL,
+    quantity numeric NOT NULL, reading_count bigint NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS uq_agg_usage_day ON agg_usage_day (day, subscription_id, catalog_item_id);
+CREATE INDEX IF NOT EXISTS ix_agg_usage_day_empty ON agg_usage_day (day) WHERE reading_count = 0;
+
+CREATE TABLE IF NOT EXISTS agg_usage_month (
+    subscription_id uuid NOT NULL, catalog_item_id uuid NOT NULL, period date NOT NULL,
+    quantity numeric NOT NULL, reading_count bigint NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS uq_agg_usage_month ON agg_usage_month (period, subscription_id, catalog_item_id);
+CREATE INDEX IF NOT EXISTS ix_agg_usage_month_empty ON agg_usage_month (period) WHERE reading_count = 0;
+"""
+
+AGGREGATES = ["agg_cost_owner", "agg_cost_kind", "agg_invoice", "agg_revenue_deployment", "agg_revenue_kind",
+              "agg_usage_day", "agg_usage_month"]
+
+
+def _upsert(table: str, keys: list[str], values: dict[str, str], count: str, source: str) -> str:
+    """Add a grouped delta into an aggregate, then drop the rows whose source count fell to 0.
+
+    `source` selects the key columns and the signed value columns from `{delta}`
+    (the changed rows, each with `sign` = +1 or -1); groups that net to nothing
+    (an update that moved no money) are not written at all.
+    """
+    columns = keys + list(values)
+    sums = ", ".join(f"CAST(SUM(s.{v}) AS {t})" for v, t in values.items())
+    netted = " OR ".join(f"SUM(s.{v}) <> 0" for v in values)
+    updates = ", ".join(f"{v} = a.{v} + EXCLUDED.{v}" for v in values)
+    key_list = ", ".join(keys)
+    return (
+        f"INSERT INTO {table} AS a ({', '.join(columns)})\n"
+        f"SELECT {', '.join('s.' + k for k in keys)}, {sums}\n"
+        f"FROM ({source}) AS s\n"
+        f"GROUP BY {', '.join('s.' + k for k in keys)} HAVING {netted}\n"
+        f"ORDER BY {', '.join('s.' + k for k in keys)}\n"
+        f"ON CONFLICT ({key_list}) DO UPDATE SET {updates};\n"
+        f"DELETE FROM {table} WHERE {count} = 0;\n"
+    )
+
+
+# Each source table's contributions. `{delta}` is a row set shaped like the source
+# table plus a `sign` column: the new rows (+1), the old rows (-1), or the whole table (+1, rebuild).
+MONTH = "CAST(date_trunc('month', x.period) AS date)"
+SOURCES: dict[str, list[str]] = {
+    "cloud_cost_lines": [
+        _upsert("agg_cost_owner", ["period", "tenant_id", "deployment_id", "currency"],
+                {"amount_cents": "bigint", "line_count": "bigint"}, "line_count",
+                f"SELECT {MONTH} AS period, COALESCE(d.tenant_id, r.tenant_id) AS tenant_id, "
+                "r.deployment_id, x.currency, x.sign * x.amount_cents AS amount_cents, x.sign AS line_count "
+                "FROM {delta} AS x LEFT JOIN cloud_resources AS r ON r.id = x.resource_id "
+                "LEFT JOIN cloud_deployments AS d ON d.id = r.deployment_id"),
+        _upsert("agg_cost_kind", ["period", "kind", "currency"],
+                {"amount_cents": "bigint", "line_count": "bigint"}, "line_count",
+                f"SELECT {MONTH} AS period, x.kind, x.currency, x.sign * x.amount_cents AS amount_cents, "
+                "x.sign AS line_count FROM {delta} AS x"),
+    ],
+    "tenant_invoices": [
+        _upsert("agg_invoice", ["period", "currency"],
+                {"live_subtotal_cents": "bigint", "live_count": "bigint", "invoice_count": "bigint"}, "invoice_count",
+                f"SELECT {MONTH} AS period, x.currency, "
+                "CASE WHEN x.status <> 'void' THEN x.sign * x.subtotal_cents ELSE 0 END AS live_subtotal_cents, "
+                "CASE WHEN x.status <> 'void' THEN x.sign ELSE 0 END AS live_count, x.sign AS invoice_count "
+                "FROM {delta} AS x"),
+    ],
+    "tenant_invoice_lines": [
+        _upsert("agg_revenue_deployment", ["period", "deployment_id", "tenant_id", "currency"],
+                {"amount_cents": "bigint", "line_count": "bigint"}, "line_count",
+                "SELECT CAST(date_trunc('month', i.period) AS date) AS period, x.deployment_id, i.tenant_id, "
+                "i.currency, x.sign * x.amount_cents AS amount_cents, x.sign AS line_count "
+                "FROM {delta} AS x JOIN tenant_invoices AS i ON i.id = x.invoice_id "
+                "WHERE i.status <> 'void' AND x.deployment_id IS NOT NULL"),
+        _upsert("agg_revenue_kind", ["period", "billing_kind", "currency"],
+                {"amount_cents": "bigint", "line_count": "bigint"}, "line_count",
+                "SELECT CAST(date_trunc('month', i.period) AS date) AS period, x.billing_kind, i.currency, "
+                "x.sign * x.amount_cents AS amount_cents, x.sign AS line_count "
+                "FROM {delta} AS x JOIN tenant_invoices AS i ON i.id = x.invoice_id WHERE i.status <> 'void'"),
+    ],
+    "usage_records": [
+        _upsert("agg_usage_day", ["day", "subscription_id", "catalog_item_id"],
+                {"quantity": "numeric", "reading_count": "bigint"}, "reading_count",
+                "SELECT CAST(x.recorded_at AT TIME ZONE 'UTC' AS date) AS day, x.subscription_id, x.catalog_item_id, "
+                "x.sign * x.quantity AS quantity, x.sign AS reading_count FROM {delta} AS x"),
+        _upsert("agg_usage_month", ["period", "subscription_id", "catalog_item_id"],
+                {"quantity": "numeric", "reading_count": "bigint"}, "reading_count",
+                "SELECT CAST(date_trunc('month', x.recorded_at AT TIME ZONE 'UTC') AS date) AS period, "
+                "x.subscription_id, x.catalog_item_id, x.sign * x.quantity AS quantity, x.sign AS reading_count "
+                "FROM {delta} AS x"),
+    ],
+}
+
+DELTAS = {
+    "INSERT": "(SELECT n.*, 1 AS sign FROM new_rows AS n)",
+    "DELETE": "(SELECT o.*, -1 AS sign FROM old_rows AS o)",
+    "UPDATE": "(SELECT n.*, 1 AS sign FROM new_rows AS n UNION ALL SELECT o.*, -1 AS sign FROM old_rows AS o)",
+}
+REFERENCING = {
+    "INSERT": "REFERENCING NEW TABLE AS new_rows",
+    "DELETE": "REFERENCING OLD TABLE AS old_rows",
+    "UPDATE": "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
+}
+TRUNCATES = {
+    "cloud_cost_lines": ["agg_cost_owner", "agg_cost_kind"],
+    "tenant_invoices": ["agg_invoice", "agg_revenue_deployment", "agg_revenue_kind"],
+    "tenant_invoice_lines": ["agg_revenue_deployment", "agg_revenue_kind"],
+    "usage_records": ["agg_usage_day", "agg_usage_month"],
+}
+
+
+def _statement_triggers(table: str) -> str:
+    sql = []
+    for op, delta in DELTAS.items():
+        name = f"arcadia_agg_{table}_{op.lower()}"
+        body = "".join(s.replace("{delta}", delta) for s in SOURCES[table])
+        sql.append(
+            f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $fn$\nBEGIN\n{body}"
+            "RETURN NULL;\nEND\n$fn$;\n"
+            f"DROP TRIGGER IF EXISTS {name} ON {table};\n"
+            f"CREATE TRIGGER {name} AFTER {op} ON {table} {REFERENCING[op]} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {name}();\n"
+        )
+    name = f"arcadia_agg_{table}_truncate"
+    clears = "".join(f"DELETE FROM {agg};\n" for agg in TRUNCATES[table])
+    sql.append(
+        f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $fn$\nBEGIN\n{clears}"
+        "RETURN NULL;\nEND\n$fn$;\n"
+        f"DROP TRIGGER IF EXISTS {name} ON {table};\n"
+        f"CREATE TRIGGER {name} AFTER TRUNCATE ON {table} FOR EACH STATEMENT EXECUTE FUNCTION {name}();\n"
+    )
+    return "".join(sql)
+
+
+# A resource moving to another tenant or deployment moves its cost lines' COGS, in every month.
+_OWNER_MOVE = _upsert(
+    "agg_cost_owner", ["period", "tenant_id", "deployment_id", "currency"],
+    {"amount_cents": "bigint", "line_count": "bigint"}, "line_count",
+    "SELECT CAST(date_trunc('month', c.period) AS date) AS period, m.tenant_id, m.deployment_id, c.currency, "
+    "m.sign * c.amount_cents AS amount_cents, m.sign AS line_count "
+    "FROM cloud_cost_lines AS c JOIN ({moves}) AS m ON m.resource_id = c.resource_id",
+)
+RESOURCE_MOVES = (
+    "SELECT OLD.id AS resource_id, COALESCE(od.tenant_id, OLD.tenant_id) AS tenant_id, "
+    "OLD.deployment_id AS deployment_id, -1 AS sign FROM (SELECT 1) AS one "
+    "LEFT JOIN cloud_deployments AS od ON od.id = OLD.deployment_id "
+    "UNION ALL SELECT NEW.id, COALESCE(nd.tenant_id, NEW.tenant_id), NEW.deployment_id, 1 FROM (SELECT 1) AS one "
+    "LEFT JOIN cloud_deployments AS nd ON nd.id = NEW.deployment_id"
+)
+DEPLOYMENT_MOVES = (
+    "SELECT r.id AS resource_id, COALESCE(OLD.tenant_id, r.tenant_id) AS tenant_id, r.deployment_id, -1 AS sign "
+    "FROM cloud_resources AS r WHERE r.deployment_id = OLD.id "
+    "UNION ALL SELECT r.id, COALESCE(NEW.tenant_id, r.tenant_id), r.deployment_id, 1 "
+    "FROM cloud_resources AS r WHERE r.deployment_id = NEW.id"
+)
+# An invoice voided, un-voided, moved to another month, tenant or currency moves its lines' revenue.
+_INVOICE_LINES = (
+    "SELECT CAST(date_trunc('month', v.period) AS date) AS period, l.deployment_id, v.tenant_id, v.currency, "
+    "l.billing_kind, v.sign * l.amount_cents AS amount_cents, v.sign AS line_count "
+    "FROM tenant_invoice_lines AS l JOIN ("
+    "SELECT OLD.id AS id, OLD.period AS period, OLD.tenant_id AS tenant_id, OLD.currency AS currency, -1 AS sign "
+    "WHERE OLD.status <> 'void' "
+    "UNION ALL SELECT NEW.id, NEW.period, NEW.tenant_id, NEW.currency, 1 WHERE NEW.status <> 'void'"
+    ") AS v ON v.id = l.invoice_id"
+)
+INVOICE_MOVES = (
+    _upsert("agg_revenue_deployment", ["period", "deployment_id", "tenant_id", "currency"],
+            {"amount_cents": "bigint", "line_count": "bigint"}, "line_count",
+            f"SELECT * FROM ({_INVOICE_LINES}) AS moved WHERE moved.deployment_id IS NOT NULL")
+    + _upsert("agg_revenue_kind", ["period", "billing_kind", "currency"],
+              {"amount_cents": "bigint", "line_count": "bigint"}, "line_count", _INVOICE_LINES)
+)
+
+
+def _row_trigger(name: str, table: str, columns: str, when: str, body: str) -> str:
+    return (
+        f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $fn$\nBEGIN\n{body}"
+        "RETURN NULL;\nEND\n$fn$;\n"
+        f"DROP TRIGGER IF EXISTS {name} ON {table};\n"
+        f"CREATE TRIGGER {name} AFTER UPDATE OF {columns} ON {table} FOR EACH ROW WHEN ({when}) "
+        f"EXECUTE FUNCTION {name}();\n"
+    )
+
+
+ROW_TRIGGERS = (
+    _row_trigger("arcadia_agg_resource_moved", "cloud_resources", "id, tenant_id, deployment_id",
+                 "OLD.tenant_id IS DISTINCT FROM NEW.tenant_id OR OLD.deployment_id IS DISTINCT FROM NEW.deployment_id "
+                 "OR OLD.id IS DISTINCT FROM NEW.id",
+                 _OWNER_MOVE.replace("{moves}", RESOURCE_MOVES))
+    + _row_trigger("arcadia_agg_deployment_moved", "cloud_deployments", "id, tenant_id",
+                   "OLD.tenant_id IS DISTINCT FROM NEW.tenant_id OR OLD.id IS DISTINCT FROM NEW.id",
+                   _OWNER_MOVE.replace("{moves}", DEPLOYMENT_MOVES))
+    + _row_trigger("arcadia_agg_invoice_moved", "tenant_invoices", "id, status, period, tenant_id, currency",
+                   "(OLD.status = 'void') IS DISTINCT FROM (NEW.status = 'void') OR OLD.period IS DISTINCT FROM NEW.period "
+                   "OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id OR OLD.currency IS DISTINCT FROM NEW.currency "
+                   "OR OLD.id IS DISTINCT FROM NEW.id",
+                   INVOICE_MOVES)
+)
+
+
+def install_sql() -> str:
+    """The whole DDL: aggregate tables, trigger functions and triggers (idempotent)."""
+    return TABLES + "".join(_statement_triggers(t) for t in SOURCES) + ROW_TRIGGERS
+
+
+def rebuild_sql() -> str:
+    """Recompute every aggregate from the raw contract rows."""
+    whole = "(SELECT t.*, 1 AS sign FROM {table} AS t)"
+    clear = f"TRUNCATE {', '.join(AGGREGATES)};\n"
+    fills = "".join(s.replace("{delta}", whole.format(table=table)) for table, stmts in SOURCES.items() for s in stmts)
+    return clear + fills
+
+
+def install(conn: sa.Connection) -> None:
+    """Create (or replace) the aggregates and their triggers, then fill them from the raw rows."""
+    _script(conn, install_sql())
+    rebuild(conn)
+
+
+def rebuild(conn: sa.Connection) -> None:
+    """Recompute every aggregate from the raw contract rows, with writers held off meanwhile."""
+    _script(conn, f"LOCK TABLE {', '.join(SOURCES)}, cloud_resources, cloud_deployments IN SHARE MODE;\n"
+                  + rebuild_sql() + "".join(f"ANALYZE {agg};\n" for agg in AGGREGATES))
+
+
+def _script(conn: sa.Connection, sql: str) -> None:
+    # No binds in DDL: psycopg sends a parameterless string as one simple-protocol script.
+    conn.exec_driver_sql(sql)
