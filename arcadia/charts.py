@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+from collections import Counter
+
 import plotly.graph_objects as go
 
 from arcadia.analytics import Accrual, KindAmount, MonthPnL, TenantPnL
@@ -25,18 +28,32 @@ def trend(history: tuple[MonthPnL, ...], currency: str = "USD") -> go.Figure:
     return fig
 
 
-def top_tenants(tenants: tuple[TenantPnL, ...], top: int = 10) -> tuple[list[str], list[int], list[int]]:
-    """Names, revenue and COGS cents of the `top` tenants by revenue + COGS, the rest as 'Others'."""
-    ranked = sorted(tenants, key=lambda t: (-(abs(t.revenue_cents) + abs(t.cogs_cents)), t.tenant_id))
-    head, rest = ranked[:top], ranked[top:]
-    names = [t.tenant_name for t in head]
-    revenue = [t.revenue_cents for t in head]
-    cogs = [t.cogs_cents for t in head]
+def _label(text: str) -> str:
+    """Database text as a literal chart label: Plotly reads <b>, <a href=…> and &entities; in labels."""
+    return html.escape(text, quote=False)
+
+
+def _top(rows: list[tuple[str, str, int, int]], top: int) -> tuple[list[str], list[int], list[int]]:
+    """(id, name, a, b) rows already ranked → labels, a and b of the first `top`, the rest summed as 'Others (n)'.
+
+    A name shown twice gets its id, so two tenants never share a bar."""
+    head, rest = rows[:top], rows[top:]
+    seen = Counter(name for _, name, _, _ in head)
+    repeated = {name for name, count in seen.items() if count > 1}
+    labels = [_label(f"{name} ({key})" if name in repeated else name) for key, name, _, _ in head]
+    first = [a for _, _, a, _ in head]
+    second = [b for _, _, _, b in head]
     if rest:
-        names.append(f"Others ({len(rest)})")
-        revenue.append(sum(t.revenue_cents for t in rest))
-        cogs.append(sum(t.cogs_cents for t in rest))
-    return names, revenue, cogs
+        labels.append(f"Others ({len(rest)})")
+        first.append(sum(a for _, _, a, _ in rest))
+        second.append(sum(b for _, _, _, b in rest))
+    return labels, first, second
+
+
+def top_tenants(tenants: tuple[TenantPnL, ...], top: int = 10) -> tuple[list[str], list[int], list[int]]:
+    """Labels, revenue and COGS cents of the `top` tenants by revenue + COGS, the rest as 'Others'."""
+    ranked = sorted(tenants, key=lambda t: (-(abs(t.revenue_cents) + abs(t.cogs_cents)), t.tenant_id))
+    return _top([(t.tenant_id, t.tenant_name, t.revenue_cents, t.cogs_cents) for t in ranked], top)
 
 
 def tenants_bar(tenants: tuple[TenantPnL, ...], top: int = 10) -> go.Figure:
@@ -52,23 +69,28 @@ def tenants_bar(tenants: tuple[TenantPnL, ...], top: int = 10) -> go.Figure:
 def kinds_bar(kinds: tuple[KindAmount, ...], title: str, color: str) -> go.Figure:
     """One breakdown by kind, on its own axis."""
     fig = go.Figure()
-    fig.add_bar(x=[k.kind for k in kinds], y=[to_decimal(k.amount_cents) for k in kinds], marker_color=color)
+    fig.add_bar(x=[_label(k.kind) for k in kinds], y=[to_decimal(k.amount_cents) for k in kinds], marker_color=color)
     fig.update_layout(title=title, yaxis_tickprefix="$", showlegend=False, **_LAYOUT)
     return fig
 
 
-def accrual_by_tenant(accrual: Accrual, names: dict[str, str]) -> go.Figure:
-    """Accrued and projected subtotal per tenant."""
+def accrual_tenants(accrual: Accrual, names: dict[str, str], top: int = 10) -> tuple[list[str], list[int], list[int]]:
+    """Labels, accrued and projected subtotal cents of the `top` tenants by accrued subtotal, the rest as 'Others'."""
     per_tenant: dict[str, list[int]] = {}
     for q in accrual.quotes:
         acc = per_tenant.setdefault(q.subscription.tenant_id, [0, 0])
         acc[0] += q.subtotal_cents
         acc[1] += q.projected_subtotal_cents
-    ordered = sorted(per_tenant.items(), key=lambda kv: (-kv[1][0], kv[0]))
-    labels = [names.get(t, t) for t, _ in ordered]
+    ranked = sorted(per_tenant.items(), key=lambda kv: (-kv[1][0], kv[0]))
+    return _top([(t, names.get(t, t), accrued, projected) for t, (accrued, projected) in ranked], top)
+
+
+def accrual_by_tenant(accrual: Accrual, names: dict[str, str], top: int = 10) -> go.Figure:
+    """Accrued and projected subtotal per tenant (top N by accrued, the rest as 'Others')."""
+    labels, accrued, projected = accrual_tenants(accrual, names, top)
     fig = go.Figure()
-    fig.add_bar(name="Accrued", x=labels, y=[to_decimal(v[0]) for _, v in ordered], marker_color=REVENUE)
-    fig.add_bar(name="Projected month-end", x=labels, y=[to_decimal(v[1]) for _, v in ordered],
-                marker_color="#A5D6A7")
-    fig.update_layout(title="Accrued revenue by tenant (ex-GST)", barmode="group", yaxis_tickprefix="$", **_LAYOUT)
+    fig.add_bar(name="Accrued", x=labels, y=[to_decimal(c) for c in accrued], marker_color=REVENUE)
+    fig.add_bar(name="Projected month-end", x=labels, y=[to_decimal(c) for c in projected], marker_color="#A5D6A7")
+    fig.update_layout(title=f"Accrued revenue by tenant, ex-GST (top {top})", barmode="group", yaxis_tickprefix="$",
+                      **_LAYOUT)
     return fig

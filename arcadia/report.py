@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Mapping
 from decimal import Decimal
 
 from arcadia.analytics import Accrual, ByKind, MarginSummary, PnL
 from arcadia.money import fmt
+from arcadia.quote import Quote
 
 
 def _pct(value: Decimal | None) -> float | None:
@@ -58,10 +60,15 @@ def by_kind_json(breakdown: ByKind) -> dict:
     }, breakdown.warnings)
 
 
+def _instant(accrual: Accrual) -> str:
+    """The accrual's as-of instant as the contract prints it: '2026-11-15T12:00:00Z'."""
+    return accrual.as_of.isoformat().replace("+00:00", "Z")
+
+
 def accrual_json(accrual: Accrual) -> dict:
     """The /accrual document."""
     return _with_warnings({
-        "as_of": accrual.as_of.isoformat().replace("+00:00", "Z"),
+        "as_of": _instant(accrual),
         "period": str(accrual.period), "currency": accrual.currency,
         "totals": {
             "subtotal": fmt(accrual.subtotal_cents), "tax": fmt(accrual.tax_cents),
@@ -136,8 +143,9 @@ def by_kind_table(breakdown: ByKind, side: str) -> list[dict]:
 def accrual_table(accrual: Accrual, table: str) -> list[dict]:
     """Rows of 'subscriptions' or of 'lines' of an accrual."""
     if table == "subscriptions":
+        as_of = _instant(accrual)  # once: every row carries the same instant
         return [{
-            "as_of": accrual_json(accrual)["as_of"], "subscription_id": q.subscription.id,
+            "as_of": as_of, "subscription_id": q.subscription.id,
             "tenant_id": q.subscription.tenant_id, "deployment_id": q.subscription.deployment_id or "",
             "subtotal": fmt(q.subtotal_cents), "tax": fmt(q.tax_cents), "total": fmt(q.total_cents),
             "projected_subtotal": fmt(q.projected_subtotal_cents),
@@ -168,6 +176,32 @@ def cost_lines_table(lines: list[dict], period, table: str) -> list[dict]:
             "resource": l["resource_name"] or "", "amount": fmt(int(l["amount_cents"])),
         } for l in lines]
     raise ValueError(f"unknown cost line table {table!r}")
+
+
+def accrual_subscriptions(accrual: Accrual, names: Mapping[str, str], query: str = "") -> list[dict]:
+    """The Live accrual page's subscriptions table, largest subtotal first (then tenant id, subscription id).
+
+    With a `query`, only the subscriptions whose tenant name, tenant id or subscription id contains it
+    (case-insensitive; the text is matched literally, not as a pattern). Money is in cents.
+    """
+    needle = query.strip().casefold()
+    rows = []
+    for q in accrual.quotes:
+        sub = q.subscription
+        name = names.get(sub.tenant_id, sub.tenant_id)
+        if needle and not any(needle in text.casefold() for text in (name, sub.tenant_id, sub.id)):
+            continue
+        rows.append({"tenant": name, "tenant_id": sub.tenant_id, "subscription_id": sub.id,
+                     "deployment_id": sub.deployment_id or "", "subtotal": q.subtotal_cents, "GST": q.tax_cents,
+                     "total": q.total_cents, "projected": q.projected_subtotal_cents})
+    rows.sort(key=lambda r: (-r["subtotal"], r["tenant_id"], r["subscription_id"]))
+    return rows
+
+
+def quote_lines(quote: Quote) -> list[dict]:
+    """The accrued lines of one subscription, as the Live accrual page lists them (money in cents)."""
+    return [{"sku": line.sku, "billing kind": line.billing_kind, "quantity": _quantity(line.quantity),
+             "amount": line.amount_cents, "projected": line.projected_cents} for line in quote.lines]
 
 
 def _quantity_text(value) -> str:

@@ -8,6 +8,8 @@ from arcadia.money import display
 from arcadia.period import parse_instant
 from dashboard import data, ui
 
+MONEY = ["subtotal", "GST", "total", "projected"]
+
 url = ui.require()
 # ?as_of=ISO-8601 pins the instant (a reproducible link); without it the page follows the clock.
 pinned = st.query_params.get("as_of")
@@ -15,7 +17,8 @@ st.title("Live accrual")
 try:
     as_of = parse_instant(pinned).isoformat() if pinned else None
 except InputError as exc:
-    st.error(f"{exc}. Remove `as_of` from the address to follow the clock.", icon=":material/error:")
+    st.error("Invalid `as_of` in the address. Remove it to follow the clock.", icon=":material/error:")
+    st.text(str(exc))  # it quotes the address: plain text, never markdown
     st.stop()
 st.caption("Every subscription active this month, priced by the quote engine on its metered usage so far. "
            "Projected month-end scales metered amounts by the run rate and prorates flat items to the month's end.")
@@ -28,7 +31,7 @@ if st.button("Refresh now", icon=":material/refresh:"):
 def live() -> None:
     accrual = data.accrual(url, as_of)
     names = data.tenant_names(url)
-    st.markdown(f"As of **{accrual.as_of:%Y-%m-%d %H:%M:%S} UTC** · {accrual.period.label} · {accrual.currency}")
+    st.text(f"As of {accrual.as_of:%Y-%m-%d %H:%M:%S} UTC · {accrual.period.label} · {accrual.currency}")
     ui.warnings(accrual.warnings)
     subtotal, tax, total, projected = st.columns(4)
     subtotal.metric("Accrued subtotal (ex-GST)", display(accrual.subtotal_cents), border=True)
@@ -38,24 +41,29 @@ def live() -> None:
     if not accrual.quotes:
         st.info("No subscription is active this month.", icon=":material/info:")
         return
-    st.plotly_chart(charts.accrual_by_tenant(accrual, names), width="stretch", key="accrual-chart")
+    top = st.slider("Tenants in the chart", 3, 25, 10, key="accrual_top_n")
+    st.plotly_chart(charts.accrual_by_tenant(accrual, names, top), width="stretch", key="accrual-chart")
 
     st.subheader("Subscriptions")
-    rows = report.accrual_table(accrual, "subscriptions")
-    ui.money_table([{"tenant": names.get(q.subscription.tenant_id, q.subscription.tenant_id),
-                     "subscription_id": q.subscription.id, "subtotal": ui.money(q.subtotal_cents),
-                     "GST": ui.money(q.tax_cents), "total": ui.money(q.total_cents),
-                     "projected": ui.money(q.projected_subtotal_cents)} for q in accrual.quotes],
-                   ["subtotal", "GST", "total", "projected"], key="accrual-subs")
-    ui.csv_download(rows, "subscriptions", f"arcadia-accrual-{accrual.period.start:%Y-%m}.csv")
-    ui.csv_download(report.accrual_table(accrual, "lines"), "lines",
+    query = st.text_input("Search", key="accrual_search", placeholder="Tenant name, tenant id or subscription id",
+                          help="Case-insensitive; the text is matched as typed.")
+    rows = report.accrual_subscriptions(accrual, names, query)
+    st.caption(f"{len(rows):,} of {len(accrual.quotes):,} subscriptions, largest subtotal first. "
+               "Select a row to see its lines.")
+    chosen = ui.pick_table(rows, "subscription_id", MONEY, key="accrual-subs", empty="No subscription matches the search.")
+    ui.csv_download(lambda: report.accrual_table(accrual, "subscriptions"), "subscriptions",
+                    f"arcadia-accrual-{accrual.period.start:%Y-%m}.csv")
+    ui.csv_download(lambda: report.accrual_table(accrual, "lines"), "lines",
                     f"arcadia-accrual-lines-{accrual.period.start:%Y-%m}.csv", "Download lines CSV")
-    for q in accrual.quotes:
-        name = names.get(q.subscription.tenant_id, q.subscription.tenant_id)
-        with st.expander(f"{name} · {q.subscription.id[:8]} · {display(q.subtotal_cents)}"):
-            ui.money_table([{"sku": line.sku, "billing kind": line.billing_kind, "quantity": str(line.quantity.normalize()),
-                             "amount": ui.money(line.amount_cents), "projected": ui.money(line.projected_cents)}
-                            for line in q.lines], ["amount", "projected"], key=f"lines-{q.subscription.id}")
+
+    st.subheader("Lines of the selected subscription")
+    if chosen is None:
+        st.info("Select a subscription in the table above to see its lines.", icon=":material/touch_app:")
+        return
+    quote = next(q for q in accrual.quotes if q.subscription.id == chosen)
+    st.text(f"{names.get(quote.subscription.tenant_id, quote.subscription.tenant_id)} · subscription {chosen}")
+    ui.money_table(report.quote_lines(quote), ["amount", "projected"], key="accrual-lines",
+                   empty="Nothing billable yet this month.")
 
 
 live()

@@ -25,6 +25,6 @@ for column, side, kinds, title, color in (
 ):
     with column:
         st.plotly_chart(charts.kinds_bar(kinds, title, color), width="stretch", key=f"chart-{side}")
-        ui.money_table([{"kind": k.kind, "amount": ui.money(k.amount_cents)} for k in kinds], ["amount"],
-                       highlight=("amount",), key=f"table-{side}")
-        ui.csv_download(report.by_kind_table(breakdown, side), side, f"arcadia-{side}-by-kind-{period.start:%Y-%m}.csv")
+        ui.money_table([{"kind": k.kind, "amount": k.amount_cents} for k in kinds], ["amount"], key=f"table-{side}")
+        ui.csv_download(lambda side=side: report.by_kind_table(breakdown, side), side,
+                        f"arcadia-{side}-by-kind-{period.start:%Y-%m}.csv")

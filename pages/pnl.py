@@ -42,5 +42,5 @@ first = next((i for i, month in enumerate(history) if month.has_data), len(histo
 if history[first:]:
     st.plotly_chart(charts.trend(history[first:], summary.currency), width="stretch", key="trend")
 
-rows = report.margin_table(summary, "overall")
-ui.csv_download(rows, "overall", f"arcadia-pnl-{period.start:%Y-%m}.csv", "Download P&L CSV")
+ui.csv_download(lambda: report.margin_table(summary, "overall"), "overall", f"arcadia-pnl-{period.start:%Y-%m}.csv",
+                "Download P&L CSV")

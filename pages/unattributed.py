@@ -20,7 +20,6 @@ if not lines:
     st.stop()
 ui.money_table([{"reason": l["reason"], "kind": l["kind"], "description": l["description"],
                  "resource": l["resource_name"], "provider resource id": l["provider_resource_id"],
-                 "amount": ui.money(l["amount_cents"])} for l in lines], ["amount"], highlight=("amount",),
-               key="unattributed-lines")
-ui.csv_download(report.cost_lines_table(lines, period, "unattributed"), "unattributed",
+                 "amount": int(l["amount_cents"])} for l in lines], ["amount"], key="unattributed-lines")
+ui.csv_download(lambda: report.cost_lines_table(lines, period, "unattributed"), "unattributed",
                 f"arcadia-unattributed-{period.start:%Y-%m}.csv")

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from arcadia import analytics, db
+from arcadia import analytics, db, money
 from arcadia.money import display
-from arcadia.period import Period
+from arcadia.period import Period, parse_instant
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = ["pages/pnl.py", "pages/tenants.py", "pages/by_kind.py", "pages/accrual.py", "pages/unattributed.py"]
@@ -91,12 +94,54 @@ def test_tenants_table_is_the_analytics_rows_worst_first(url, small, monkeypatch
     assert list(frame["internal"]) == [True, False, False]
 
 
-def test_tenant_drill_down_shows_deployments_and_cost_lines(url, monkeypatch):
+def test_tenant_drill_down_by_the_picker(url, monkeypatch):
     at = app_test(url, monkeypatch, user=ADMIN, page="pages/tenants.py", period="2026-03")
+    assert len(at.dataframe) == 1 and at.info  # no tenant chosen yet: a hint, no drill-down tables
     at.selectbox(key="drill_tenant").set_value("acme").run()
     deployments, lines = at.dataframe[1].value, at.dataframe[2].value
     assert list(deployments["deployment"]) == ["acme-studio"]
     assert sorted(str(v) for v in lines["amount"]) == ["-0.50", "10.00", "5.00"]
+    # The table follows the picker (acme is the last row, worst margin first), and so does the URL.
+    assert at.session_state["tenants-table"]["selection"]["rows"] == [2]
+    assert at.query_params["tenant"] == "acme"
+
+
+def test_tenant_drill_down_by_selecting_a_row(url, small, monkeypatch):
+    at = app_test(url, monkeypatch, user=ADMIN, page="pages/tenants.py", period="2026-03")
+    uuid_tenant = analytics.margin_summary(small, MARCH).tenants[1].tenant_id
+    at.session_state["tenants-table"] = {"selection": {"rows": [1], "columns": []}}  # a click on the 2nd row
+    at.run()
+    assert at.selectbox(key="drill_tenant").value == uuid_tenant
+    deployments, lines = at.dataframe[1].value, at.dataframe[2].value
+    assert list(deployments["deployment"]) == ["uuid-notebook"]
+    assert [str(v) for v in deployments["margin"]] == ["-2.00"] and list(deployments["flag"][0]) == ["loss"]
+    assert sorted(str(v) for v in lines["amount"]) == ["1.00", "7.00"]
+    # A later pick in the picker wins over the earlier click; unselecting the row clears the drill-down.
+    at.selectbox(key="drill_tenant").set_value("acme").run()
+    assert list(at.dataframe[1].value["deployment"]) == ["acme-studio"]
+    at.session_state["tenants-table"] = {"selection": {"rows": [], "columns": []}}
+    at.run()
+    assert len(at.dataframe) == 1 and at.selectbox(key="drill_tenant").value is None
+
+
+def test_tenant_from_the_url(url, monkeypatch):
+    at = app_test(url, monkeypatch, user=ADMIN, page="pages/tenants.py", period="2026-03", tenant="acme")
+    assert at.selectbox(key="drill_tenant").value == "acme"
+    assert list(at.dataframe[1].value["deployment"]) == ["acme-studio"]
+    at = app_test(url, monkeypatch, user=ADMIN, page="pages/tenants.py", period="2026-03", tenant="nobody")
+    assert at.selectbox(key="drill_tenant").value is None and len(at.dataframe) == 1
+
+
+def test_money_columns_are_exact_decimals_formatted_by_the_grid(url, monkeypatch):
+    at = app_test(url, monkeypatch, user=ADMIN, page="pages/tenants.py", period="2026-03")
+    table = at.dataframe[0]
+    frame = table.value
+    assert all(isinstance(v, Decimal) for v in frame["revenue"]) and str(frame["revenue"][2]) == "20.00"
+    assert [None if pd.isna(v) else str(v) for v in frame["margin %"]] == [None, "-33.3", "27.5"]
+    assert [list(flag) for flag in frame["flag"]] == [["loss"], ["loss"], []]
+    config = {c["key"] if "key" in c else name: c for name, c in json.loads(table.proto.columns).items()}
+    assert config["revenue"]["type_config"]["format"] == "dollar"
+    assert config["margin %"]["type_config"]["format"] == "%.1f %%"
 
 
 def test_by_kind_tables(url, monkeypatch):
@@ -107,12 +152,55 @@ def test_by_kind_tables(url, monkeypatch):
     assert [str(v) for v in cogs["amount"]] == ["27.00", "1.50", "1.00", "-0.50"]
 
 
-def test_accrual_page_pinned_to_an_instant(url, monkeypatch):
+def test_accrual_page_pinned_to_an_instant(url, small, monkeypatch):
     at = app_test(url, monkeypatch, user=ADMIN, page="pages/accrual.py", as_of="2026-05-21T12:00:00Z")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Accrued subtotal (ex-GST)"] == "$26.31" and metrics["GST"] == "$2.63"
     assert metrics["Total"] == "$28.94" and metrics["Projected month-end subtotal"] == "$50.55"
-    assert len(at.expander) == 2
+    accrual = analytics.live_accrual(small, parse_instant("2026-05-21T12:00:00Z"))
+    table = at.dataframe(key="accrual-subs").value
+    by_id = {q.subscription.id: q for q in accrual.quotes}
+    assert sorted(table["subscription_id"]) == sorted(by_id)
+    assert list(table["subscription_id"]) == ["50000000-0000-4000-8000-000000000001",
+                                              "50000000-0000-4000-8000-000000000002"]  # largest subtotal first
+    for row in table.itertuples():
+        q = by_id[row.subscription_id]
+        assert (row.subtotal, row.GST, row.total, row.projected) == tuple(
+            money.to_decimal(c) for c in (q.subtotal_cents, q.tax_cents, q.total_cents, q.projected_subtotal_cents))
+    assert list(table["tenant"]) == ["Acme Corp", "b3f1c6de-0f6a-4c1e-9a57-0123456789ab"]  # no tenants row: its id
+    assert len(at.expander) == 0 and len(at.dataframe) == 1 and at.info  # no lines until a row is selected
+
+
+def test_accrual_selecting_a_row_shows_its_lines(url, small, monkeypatch):
+    at = app_test(url, monkeypatch, user=ADMIN, page="pages/accrual.py", as_of="2026-05-21T12:00:00Z")
+    at.session_state["accrual-subs"] = {"selection": {"rows": [0], "columns": []}}
+    at.run()
+    quote = next(q for q in analytics.live_accrual(small, parse_instant("2026-05-21T12:00:00Z")).quotes
+                 if q.subscription.id == "50000000-0000-4000-8000-000000000001")
+    lines = at.dataframe[1].value  # a display-only table has no key in AppTest: the one after the subscriptions
+    assert list(lines["sku"]) == [line.sku for line in quote.lines]
+    assert list(lines["amount"]) == [money.to_decimal(line.amount_cents) for line in quote.lines]
+    assert sum(lines["amount"]) == money.to_decimal(quote.subtotal_cents)
+    # The second subscription has nothing billable: it says so.
+    at.session_state["accrual-subs"] = {"selection": {"rows": [1], "columns": []}}
+    at.run()
+    assert len(at.dataframe) == 1
+    assert "Nothing billable yet this month." in [c.value for c in at.caption]
+
+
+def test_accrual_search_filters_and_keeps_the_selection_on_its_subscription(url, monkeypatch):
+    at = app_test(url, monkeypatch, user=ADMIN, page="pages/accrual.py", as_of="2026-05-21T12:00:00Z")
+    at.session_state["accrual-subs"] = {"selection": {"rows": [1], "columns": []}}  # the uuid tenant's
+    at.run()
+    at.text_input(key="accrual_search").input("B3F1C6DE").run()  # case-insensitive, part of the tenant id
+    table = at.dataframe(key="accrual-subs").value
+    assert list(table["subscription_id"]) == ["50000000-0000-4000-8000-000000000002"]
+    assert at.session_state["accrual-subs"]["selection"]["rows"] == [0]  # the selection followed its row
+    at.text_input(key="accrual_search").input("acme corp").run()
+    assert list(at.dataframe(key="accrual-subs").value["tenant"]) == ["Acme Corp"]
+    assert at.session_state["accrual-subs"]["selection"]["rows"] == []  # its subscription is filtered out
+    at.text_input(key="accrual_search").input(".*").run()  # literal text, not a pattern
+    assert not at.dataframe and "No subscription matches the search." in [c.value for c in at.caption]
 
 
 def test_unattributed_page_lists_the_lines(url, monkeypatch):
@@ -184,4 +272,5 @@ def test_database_down_is_a_friendly_page(monkeypatch):
 @pytest.mark.parametrize("bad", ["yesterday", "2026-02-30T00:00:00Z", "'; DROP TABLE usage_records; --"])
 def test_bad_pinned_instant_is_a_clear_error(url, monkeypatch, bad):
     at = app_test(url, monkeypatch, user=ADMIN, page="pages/accrual.py", as_of=bad)
-    assert not at.exception and "invalid instant" in at.error[0].value and not at.metric
+    assert not at.exception and "as_of" in at.error[0].value and not at.metric
+    assert at.text[0].value.startswith("invalid instant")
