@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from arcadia import analytics, db, money
 from arcadia.money import display
 from arcadia.period import Period, parse_instant
+from tests.conftest import fresh_engine, load_sql
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = ["pages/pnl.py", "pages/tenants.py", "pages/by_kind.py", "pages/accrual.py", "pages/unattributed.py"]
@@ -203,6 +205,36 @@ def test_accrual_search_filters_and_keeps_the_selection_on_its_subscription(url,
     assert not at.dataframe and "No subscription matches the search." in [c.value for c in at.caption]
 
 
+HOSTILE = "[click](https://evil.example) <b>x</b>"
+UUID_TENANT = "b3f1c6de-0f6a-4c1e-9a57-0123456789ab"
+
+
+def markdown_shown(at: AppTest) -> list[str]:
+    """Every text the page renders as markdown: these must never carry the database's text."""
+    texts = [e.value for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error",
+                                  "success") for e in getattr(at, kind)]
+    texts += [m.label for m in at.metric] + [m.value for m in at.metric] + [e.label for e in at.expander]
+    return texts + [w.label for kind in ("selectbox", "text_input", "slider", "button") for w in getattr(at, kind)]
+
+
+def test_a_hostile_tenant_name_is_shown_literally(url, small, monkeypatch):
+    with small.begin() as conn:
+        conn.exec_driver_sql(f"INSERT INTO tenants (id, name, kind) VALUES ('{UUID_TENANT}', '{HOSTILE}', 'customer')")
+    at = app_test(url, monkeypatch, user=ADMIN, page="pages/tenants.py", period="2026-03", tenant=UUID_TENANT)
+    assert HOSTILE in list(at.dataframe[0].value["tenant"])
+    assert f"{HOSTILE} ({UUID_TENANT})" in at.selectbox(key="drill_tenant").options
+    assert at.selectbox(key="drill_tenant").value == UUID_TENANT and len(at.dataframe) == 3  # drilled into it
+    assert not any("evil" in text for text in markdown_shown(at))
+
+    at = app_test(url, monkeypatch, user=ADMIN, page="pages/accrual.py", as_of="2026-05-21T12:00:00Z")
+    table = at.dataframe(key="accrual-subs").value
+    assert list(table["tenant"]) == ["Acme Corp", HOSTILE]
+    at.session_state["accrual-subs"] = {"selection": {"rows": [1], "columns": []}}
+    at.run()
+    assert f"{HOSTILE} · subscription 50000000-0000-4000-8000-000000000002" in [t.value for t in at.text]
+    assert not any("evil" in text for text in markdown_shown(at))
+
+
 def test_unattributed_page_lists_the_lines(url, monkeypatch):
     at = app_test(url, monkeypatch, user=ADMIN, page="pages/unattributed.py", period="2026-03")
     frame = at.dataframe[0].value
@@ -274,3 +306,58 @@ def test_bad_pinned_instant_is_a_clear_error(url, monkeypatch, bad):
     at = app_test(url, monkeypatch, user=ADMIN, page="pages/accrual.py", as_of=bad)
     assert not at.exception and "as_of" in at.error[0].value and not at.metric
     assert at.text[0].value.startswith("invalid instant")
+
+
+@pytest.fixture
+def many(tmp_path):
+    """3,000 tenants, 4,000 deployments and 3,000 subscriptions, written with plain SQL (SQLite)."""
+    engine = fresh_engine("sqlite", tmp_path, None)
+    load_sql(engine, "many_tenants.sqlite.sql")
+    return engine
+
+
+def timed_run(at: AppTest) -> float:
+    started = time.perf_counter()
+    at.run()
+    return time.perf_counter() - started
+
+
+def test_pages_over_thousands_of_tenants_and_subscriptions(many, monkeypatch):
+    """Correct figures and selections at a few thousand rows; the render times are printed, never asserted."""
+    url = many.url.render_as_string(hide_password=False)
+    instant = parse_instant("2026-05-21T12:00:00Z")
+    started = time.perf_counter()
+    at = app_test(url, monkeypatch, user=ADMIN, page="pages/accrual.py", as_of="2026-05-21T12:00:00Z")
+    cold = time.perf_counter() - started
+    accrual = analytics.live_accrual(many, instant)
+    ranked = sorted(accrual.quotes, key=lambda q: (-q.subtotal_cents, q.subscription.tenant_id, q.subscription.id))
+    table = at.dataframe(key="accrual-subs").value
+    assert len(table) == len(accrual.quotes) == 3000
+    assert list(table["subscription_id"]) == [q.subscription.id for q in ranked]
+    assert list(table["subtotal"]) == [money.to_decimal(q.subtotal_cents) for q in ranked]
+    assert sum(table["total"]) == money.to_decimal(accrual.total_cents)
+    assert {m.label: m.value for m in at.metric}["Total"] == display(accrual.total_cents)
+    at.session_state["accrual-subs"] = {"selection": {"rows": [1234], "columns": []}}
+    select = timed_run(at)
+    lines = at.dataframe[1].value
+    assert list(lines["amount"]) == [money.to_decimal(line.amount_cents) for line in ranked[1234].lines]
+    print(f"\nLive accrual, 3,000 subscriptions (AppTest, SQLite): first render {cold:.2f} s, "
+          f"select a row {select:.2f} s")
+
+    started = time.perf_counter()
+    at = app_test(url, monkeypatch, user=ADMIN, page="pages/tenants.py", period="2026-03")
+    cold = time.perf_counter() - started
+    summary = analytics.margin_summary(many, MARCH)
+    frame = at.dataframe[0].value
+    assert list(frame["tenant_id"]) == [t.tenant_id for t in summary.tenants] and len(frame) == 3000
+    assert list(frame["margin"]) == [money.to_decimal(t.margin_cents) for t in summary.tenants]
+    third = next(i for i, t in enumerate(summary.tenants) if int(t.tenant_id[1:]) % 3 == 0)  # two deployments
+    at.session_state["tenants-table"] = {"selection": {"rows": [third], "columns": []}}
+    select = timed_run(at)
+    chosen = summary.tenants[third].tenant_id
+    deployments = at.dataframe[1].value
+    expected = [d for d in summary.deployments if d.tenant_id == chosen]
+    assert sorted(deployments["deployment_id"]) == sorted(d.deployment_id for d in expected) and len(expected) == 2
+    assert sum(at.dataframe[2].value["amount"]) == money.to_decimal(summary.tenants[third].cogs_cents)
+    print(f"By tenant, 3,000 tenants and 4,000 deployments (AppTest, SQLite): first render {cold:.2f} s, "
+          f"select a row {select:.2f} s")
