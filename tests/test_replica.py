@@ -12,11 +12,12 @@ from __future__ import annotations
 from datetime import datetime
 
 import psycopg
+import psycopg.sql
 import pytest
 import sqlalchemy as sa
 
 from arcadia import analytics, coverage, report, schema
-from arcadia.db import engine_for
+from arcadia.db import engine_for, raw
 from arcadia.period import UTC, Period
 from tests.conftest import IN_CI, load_sql
 from tests.replica_support import PG_BIN, ReplicaPair, missing_binaries, wait_for_replay
@@ -114,6 +115,8 @@ def test_standby_figures_equal_primary_after_a_replicated_write(replica):
 
     on_standby = figures(standby_engine)
     assert on_standby == figures(primary_engine)
+    # The standby's pre-aggregates (written by the primary's triggers, replayed from the WAL) equal its raw rows.
+    assert on_standby == figures(raw(standby_engine))
     after = totals(standby_engine)
     assert {name: after[name] - before[name] for name in after} == {
         "revenue": NEW_INVOICE_CENTS, "cogs": NEW_COST_CENTS,
@@ -123,6 +126,20 @@ def test_standby_figures_equal_primary_after_a_replicated_write(replica):
         "accrued": NEW_USAGE_UNITS,  # 100 units x 10,000 micros = 100 cents
     }
     assert on_standby["margin"]["overall"]["margin"] == "27.87"  # -3.00 + 43.21 - 12.34
+
+
+def test_pre_aggregates_reach_the_standby(replica):
+    """The standby has the agg_ tables the primary's `db init` made, with the same rows."""
+    primary, standby = replica
+    schema.create_all(engine_for(primary.url()))  # idempotent: the tables are there whichever test ran first
+    wait_for_replay(primary, standby)
+    listing = "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'agg\\_%' ORDER BY 1"
+    with primary.connect() as on_primary, standby.connect() as on_standby:
+        tables = [name for (name,) in on_primary.execute(listing)]
+        assert tables and [name for (name,) in on_standby.execute(listing)] == tables
+        for table in tables:
+            rows = psycopg.sql.SQL("SELECT * FROM {}").format(psycopg.sql.Identifier(table))
+            assert sorted(map(repr, on_standby.execute(rows))) == sorted(map(repr, on_primary.execute(rows))), table
 
 
 def test_standby_refuses_writes(replica):
