@@ -11,17 +11,17 @@ import threading
 
 import sqlalchemy as sa
 
-from arcadia.db import DEMO_PATH, database_url, engine_for, is_demo
+from arcadia import db
 
 _demo_lock = threading.Lock()
 
 
 def get_engine(explicit: str | None = None) -> sa.Engine:
     """The engine for the configured database; the embedded demo is created on first use."""
-    url = database_url(explicit)
-    if is_demo(url) and not DEMO_PATH.exists():
+    url = db.database_url(explicit)
+    if db.is_demo(url) and not db.DEMO_PATH.exists():
         _build_demo_file()
-    return engine_for(url)
+    return db.engine_for(url)
 
 
 def _build_demo_file() -> None:
@@ -29,12 +29,13 @@ def _build_demo_file() -> None:
     from arcadia.demo import build_demo  # only the embedded default pays for the demo build
 
     with _demo_lock:
-        if DEMO_PATH.exists():
+        path = db.DEMO_PATH
+        if path.exists():
             return
-        DEMO_PATH.parent.mkdir(parents=True, exist_ok=True)
-        partial = DEMO_PATH.with_name(f"{DEMO_PATH.name}.{os.getpid()}.partial")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
         partial.unlink(missing_ok=True)
         partial_url = f"sqlite:///{partial}"
         build_demo(partial_url)
-        engine_for(partial_url).dispose()
-        os.replace(partial, DEMO_PATH)
+        db.engine_for(partial_url).dispose()
+        os.replace(partial, path)

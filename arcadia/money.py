@@ -15,17 +15,18 @@ def micros_to_cents(micros: Fraction | Decimal | int) -> int:
 
 def half_up(exact: Fraction) -> int:
     """Exact rational rounded half-up (ties away from zero) to an integer."""
-    sign = -1 if exact < 0 else 1
-    magnitude = abs(exact)
-    whole, rest = divmod(magnitude.numerator, magnitude.denominator)
-    if 2 * rest >= magnitude.denominator:
-        whole += 1
-    return sign * whole
+    return half_up_div(exact.numerator, exact.denominator)
+
+
+def half_up_div(numerator: int, denominator: int) -> int:
+    """numerator / denominator (denominator > 0) rounded half-up, ties away from zero: integers only."""
+    whole = (2 * abs(numerator) + denominator) // (2 * denominator)
+    return -whole if numerator < 0 else whole
 
 
 def gst_cents(subtotal_cents: int) -> int:
     """GST: 10 % of the subtotal, half-up to the cent."""
-    return half_up(Fraction(subtotal_cents, 10))
+    return half_up_div(subtotal_cents, 10)
 
 
 def fmt(cents: int) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date, datetime, time, timedelta, timezone
 
 from arcadia.errors import InputError
@@ -53,20 +54,20 @@ class Period:
         except ValueError:
             raise InputError(f"invalid period {_shown(value)}: no such date") from None
 
-    @property
+    @cached_property
     def end(self) -> date:
         """First day of the next month (exclusive bound)."""
         return (self.start.replace(day=28) + timedelta(days=4)).replace(day=1)
 
-    @property
+    @cached_property
     def start_at(self) -> datetime:
         return datetime.combine(self.start, time(0), UTC)
 
-    @property
+    @cached_property
     def end_at(self) -> datetime:
         return datetime.combine(self.end, time(0), UTC)
 
-    @property
+    @cached_property
     def seconds(self) -> int:
         return (self.end - self.start).days * 86400
 

@@ -6,13 +6,13 @@ Pure Python on int and Decimal/Fraction: no database, no float. The rollup
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
-from fractions import Fraction
+from decimal import Decimal, localcontext
+from typing import NamedTuple
 
 from arcadia.errors import ArcadiaError, MixedCurrencyError
-from arcadia.money import gst_cents, half_up, micros_to_cents
+from arcadia.money import MICROS_PER_CENT, gst_cents, half_up_div
 from arcadia.period import Period
 
 ZERO = Decimal(0)
@@ -53,8 +53,9 @@ class Item:
         return self.pricing_model != "flat"
 
 
-@dataclass(frozen=True)
-class Subscription:
+class Subscription(NamedTuple):
+    # NamedTuples, not dataclasses: an accrual builds tens of thousands of these, and a
+    # tuple is made several times faster than a frozen dataclass.
     id: str
     tenant_id: str
     deployment_id: str | None
@@ -70,8 +71,7 @@ class Subscription:
         return max(0, _microseconds(hi - lo))
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
     catalog_item_id: str
     sku: str
     name: str
@@ -83,10 +83,9 @@ class Line:
     projected_cents: int
 
 
-@dataclass(frozen=True)
-class Quote:
+class Quote(NamedTuple):
     subscription: Subscription
-    lines: tuple[Line, ...] = field(default_factory=tuple)
+    lines: tuple[Line, ...] = ()
 
     @property
     def subtotal_cents(self) -> int:
@@ -135,6 +134,20 @@ def metered_micros(item: Item, usage: Decimal) -> Decimal:
     return billable * item.unit_price_micros
 
 
+def _metered_cents(item: Item, usage: Decimal) -> int:
+    """A metered line's amount, half-up to the cent; per_unit in integers (the hot path of the accrual)."""
+    if item.pricing_model == "tiered" and item.tiers and item.price_override_micros is None:
+        with localcontext(prec=80):  # exact: no product of these inputs comes near 80 digits
+            numerator, denominator = metered_micros(item, usage).as_integer_ratio()
+        return half_up_div(numerator, denominator * MICROS_PER_CENT)
+    used, used_den = usage.as_integer_ratio()
+    included, included_den = item.included_units.as_integer_ratio()
+    billable = used * included_den - included * used_den  # over used_den * included_den
+    if billable <= 0:
+        return 0
+    return half_up_div(billable * item.unit_price_micros, used_den * included_den * MICROS_PER_CENT)
+
+
 def quote(sub: Subscription, usage: dict[str, Decimal], period: Period, window_end: datetime) -> Quote:
     """Price `sub` on `usage` (per catalog item) for [start of `period`, `window_end`).
 
@@ -153,13 +166,15 @@ def quote(sub: Subscription, usage: dict[str, Decimal], period: Period, window_e
             raise MixedCurrencyError(f"subscription {sub.id} item {item.sku}", {item.currency, sub.currency})
         if item.metered:
             quantity = usage.get(item.catalog_item_id, ZERO)
-            amount = micros_to_cents(metered_micros(item, quantity))
-            projected = half_up(Fraction(amount * month_us, elapsed_us)) if elapsed_us > 0 else 0
+            amount = _metered_cents(item, quantity)
+            projected = half_up_div(amount * month_us, elapsed_us) if elapsed_us > 0 else 0
         else:
             quantity = item.quantity
-            flat = Fraction(quantity) * item.unit_price_micros
-            amount = micros_to_cents(flat * Fraction(window_us, month_us))
-            projected = micros_to_cents(flat * Fraction(month_active_us, month_us))
+            units, units_den = quantity.as_integer_ratio()
+            flat = units * item.unit_price_micros  # micros × units_den
+            scale = units_den * month_us * MICROS_PER_CENT
+            amount = half_up_div(flat * window_us, scale)
+            projected = half_up_div(flat * month_active_us, scale)
         lines.append(Line(
             item.catalog_item_id, item.sku, item.name, item.billing_kind, item.pricing_model,
             quantity, item.unit_price_micros, amount, projected,
