@@ -223,5 +223,11 @@ def test_random_data_and_changes_keep_every_figure_equal_to_the_raw_rows(engine,
     assert [report.by_kind_json(analytics.by_kind(engine, m)) for m in months] == [
         report.by_kind_json(analytics.by_kind(raw(engine), m)) for m in months]
     assert analytics.monthly_pnl(engine, MONTH.next(), 3) == analytics.monthly_pnl(raw(engine), MONTH.next(), 3)
+    summary = analytics.margin_summary(engine, MONTH)  # the drill-down rows add up to the figures they explain
+    for tenant in summary.tenants:
+        assert sum(line["amount_cents"] for line in coverage.tenant_cost_lines(engine, tenant.tenant_id, MONTH)) \
+            == tenant.cogs_cents
+    assert sum(line["amount_cents"] for line in coverage.unattributed_cost_lines(engine, MONTH)) \
+        == summary.unattributed_cogs_cents
     if engine.dialect.name == "postgresql":
         assert_aggregates_match_a_rebuild(engine)
