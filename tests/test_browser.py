@@ -9,6 +9,7 @@ the time of each page's first full render.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -95,17 +96,57 @@ def test_switching_the_period_updates_page_and_url(server, page):
     heading(page, "By tenant · April 2026").wait_for(timeout=TIMEOUT)
 
 
-def test_drill_into_a_tenant(server, page):
+def cell(page, text, within=""):
+    """A table cell: the grid draws on a canvas and keeps the cells in the DOM for accessibility (not "visible")."""
+    return page.locator(f'{within} td[role="gridcell"]', has_text=text).first
+
+
+def click_row(page, table_key: str, row: int) -> None:
+    """Click the row-selection marker of a table row (the grid is a canvas: by position)."""
+    table = page.locator(f".st-key-{table_key} [data-testid='stDataFrame']")
+    table.scroll_into_view_if_needed()
+    box = table.bounding_box()
+    header = row_height = 35
+    page.mouse.click(box["x"] + 15, box["y"] + header + row_height * row + row_height / 2)
+
+
+def test_drill_into_a_tenant_by_the_picker(server, page):
     base, _ = server
     open_page(page, f"{base}/tenants?period=2026-10", "By tenant · October 2026")
     page.locator('[data-testid="stSelectbox"]').filter(has_text="Tenant").click()
-    page.keyboard.type("Northwind")  # filter the options, then pick the match
+    page.keyboard.type("northw")  # filters the options (case-insensitive substring), then pick the match
     page.get_by_role("option", name="Northwind Analytics (northwind)").wait_for(timeout=TIMEOUT)
     page.keyboard.press("Enter")
-    # Table cells live in a canvas grid: they are in the DOM but not "visible".
-    cell = lambda text: page.locator('td[role="gridcell"]', has_text=text).first  # noqa: E731
-    cell("northwin-notebook-1-0").wait_for(state="attached", timeout=TIMEOUT)
-    cell("44e5c42b-29f3-59c2-93d2-50cd53f426a4").wait_for(state="attached", timeout=TIMEOUT)  # its deployment
+    cell(page, "northwin-notebook-1-0").wait_for(state="attached", timeout=TIMEOUT)
+    cell(page, "44e5c42b-29f3-59c2-93d2-50cd53f426a4").wait_for(state="attached", timeout=TIMEOUT)  # its deployment
+    page.wait_for_function("() => location.search.includes('tenant=northwind')", timeout=TIMEOUT)
+
+
+def test_drill_into_a_tenant_by_clicking_its_row(server, page):
+    base, _ = server
+    open_page(page, f"{base}/tenants?period=2026-10", "By tenant · October 2026")
+    first = page.locator('.st-key-tenants-table td[role="gridcell"]').nth(1).inner_text()  # the worst margin's id
+    click_row(page, "tenants-table", 0)
+    page.wait_for_function(f"() => location.search.includes('tenant={first}')", timeout=TIMEOUT)
+    page.get_by_text("Resources and cost lines behind its COGS").wait_for(timeout=TIMEOUT)
+    page.wait_for_function("id => document.querySelector('.st-key-drill_tenant input').value.endsWith(`(${id})`)",
+                           arg=first, timeout=TIMEOUT)  # the picker follows the click
+    assert page.locator('[data-testid="stDataFrame"]').count() == 3  # tenants, its deployments, its cost lines
+
+
+def test_accrual_search_and_a_subscriptions_lines(server, page):
+    base, _ = server
+    open_page(page, f"{base}/accrual?as_of=2026-11-27T01:00:00Z", "Live accrual")
+    page.get_by_text("Select a subscription in the table above").wait_for(timeout=TIMEOUT)
+    search = page.locator(".st-key-accrual_search input")
+    search.fill("NORTHWIND")
+    search.press("Enter")
+    page.get_by_text(re.compile(r"^1 of \d+ subscriptions")).wait_for(timeout=TIMEOUT)
+    click_row(page, "accrual-subs", 0)
+    page.get_by_text("Lines of the selected subscription").wait_for(timeout=TIMEOUT)
+    page.get_by_text(re.compile(r"^Northwind Analytics · subscription ")).wait_for(timeout=TIMEOUT)
+    page.locator('[data-testid="stDataFrame"]').nth(1).wait_for(timeout=TIMEOUT)  # its lines, under the subscriptions
+    cell(page, "COMPUTE").wait_for(state="attached", timeout=TIMEOUT)
 
 
 def test_csv_download_equals_the_cli(server, page):
