@@ -75,10 +75,11 @@ def table_frame(rows: list[dict], money_cols=(), pct_cols=(), loss_col: str | No
     units, margin % columns (Decimal or None) as one-decimal decimals, and a 'flag' column marking a
     negative `loss_col` with a red 'loss' label."""
     frame = pd.DataFrame(rows)
+    # From the rows, not the frame: pandas would turn a column of ints with a None into floats.
     for column in money_cols:
-        frame[column] = _column([None if c is None else money(c) for c in frame[column]], MONEY)
+        frame[column] = _column([None if row[column] is None else money(row[column]) for row in rows], MONEY)
     for column in pct_cols:
-        frame[column] = _column(list(frame[column]), PERCENT)
+        frame[column] = _column([row[column] for row in rows], PERCENT)
     if loss_col is not None:
         flags = [[LOSS] if value is not None and value < 0 else [] for value in frame[loss_col]]
         frame.insert(frame.columns.get_loc(loss_col) + 1, "flag", flags)

@@ -205,6 +205,18 @@ def test_accrual_search_filters_and_keeps_the_selection_on_its_subscription(url,
     assert not at.dataframe and "No subscription matches the search." in [c.value for c in at.caption]
 
 
+def test_table_frame_keeps_money_exact():
+    from dashboard import ui
+
+    rows = [{"amount": 9_223_372_036_854_775_807, "margin %": Decimal("-175.2")},  # the largest bigint of cents
+            {"amount": -1, "margin %": None}, {"amount": None, "margin %": Decimal("0.0")}]
+    frame = ui.table_frame(rows, ["amount"], ["margin %"], loss_col="amount")
+    assert [None if pd.isna(v) else str(v) for v in frame["amount"]] == ["92233720368547758.07", "-0.01", None]
+    assert [None if pd.isna(v) else str(v) for v in frame["margin %"]] == ["-175.2", None, "0.0"]
+    assert [list(flag) for flag in frame["flag"]] == [[], ["loss"], []]
+    assert list(frame.columns) == ["amount", "flag", "margin %"]
+
+
 HOSTILE = "[click](https://evil.example) <b>x</b>"
 UUID_TENANT = "b3f1c6de-0f6a-4c1e-9a57-0123456789ab"
 
