@@ -81,7 +81,7 @@ def table_frame(rows: list[dict], money_cols=(), pct_cols=(), loss_col: str | No
     for column in pct_cols:
         frame[column] = _column([row[column] for row in rows], PERCENT)
     if loss_col is not None:
-        flags = [[LOSS] if value is not None and value < 0 else [] for value in frame[loss_col]]
+        flags = [[LOSS] if row[loss_col] is not None and row[loss_col] < 0 else [] for row in rows]
         frame.insert(frame.columns.get_loc(loss_col) + 1, "flag", flags)
     return frame
 
