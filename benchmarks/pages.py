@@ -1,0 +1,146 @@
+"""Page and API timings for the benchmark: a real `streamlit run app.py` and Debian's Chromium.
+
+Against the benchmarked database (the embedded demo as the server's own copy,
+anything else through ARCADIA_DATABASE_URL with an OIDC login as a platform
+admin on a local mock provider):
+
+- each page's first full render on a fresh server (cold: new process, empty
+  caches) and its second visit (warm); "full render" = the page's title is
+  there, Streamlit's script run is over (`stApp` script state notRunning) and
+  the page's tables/charts are in the DOM;
+- the API's /margin and /accrual, the first requests after a server start,
+  with a token signed by a secret made for the run;
+- the peak RSS (VmHWM) of a server process that has rendered every page.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import tempfile
+import time
+import urllib.request
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+from arcadia.auth import AuthConfig, mint_token
+from arcadia.db import DEMO_PATH, is_demo
+from arcadia.period import Period
+from benchmarks.browser import (
+    dashboard_with_login_process, launch_chromium, log_in_as, new_page, platform_admin, project_copy,
+    streamlit_process,
+)
+
+# (slug, URL path, title prefix); the accrual page is titled without its month.
+PAGES = [("pnl", "", "P&L ·"), ("tenants", "tenants", "By tenant ·"), ("by-kind", "by-kind", "By kind ·"),
+         ("accrual", "accrual", "Live accrual"), ("unattributed", "unattributed", "Unattributed COGS ·")]
+TIMEOUT_MS = 600_000  # a page that takes longer is reported as not rendered, not waited for
+FINISHED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+CONTENT = ('[data-testid="stDataFrame"], [data-testid="stPlotlyChart"], [data-testid="stTable"], '
+           '[data-testid="stMetric"], [data-testid="stAlert"]')
+
+
+class Dashboard:
+    """Starts fresh servers on one project copy, logged in when the database is not the demo."""
+
+    def __init__(self, url: str, workdir: Path, secret: str):
+        self.demo = is_demo(url)
+        self.project = project_copy(workdir, DEMO_PATH if self.demo else None)
+        self.env = {"ARCADIA_API_JWT_SECRET": secret, **({} if self.demo else {"ARCADIA_DATABASE_URL": url})}
+
+    def server(self):
+        """A fresh `streamlit run app.py` (context manager yielding benchmarks.browser.Served)."""
+        if self.demo:  # the demo is shown without login
+            return streamlit_process(self.project, self.env)
+        return dashboard_with_login_process(self.project, [platform_admin()], env=self.env)
+
+    def page(self, browser, base: str):
+        """A browser page on `base`, logged in as a platform admin unless the database is the demo."""
+        page = new_page(browser, TIMEOUT_MS)
+        if not self.demo:
+            # The login ends on a redirect to the dashboard's root, which would render (and cache) the P&L
+            # before it is timed: that one document is answered empty here; the login cookie is already set.
+            # (The route stays: it matches nothing else, and removing it under a request in flight races.)
+            def skip_landing(route):
+                previous = route.request.redirected_from
+                if previous is not None and "/oauth2callback" in previous.url:
+                    route.fulfill(status=200, content_type="text/html", body="<html></html>")
+                else:
+                    route.fallback()
+
+            page.route("**/*", skip_landing)
+            log_in_as(page, base, platform_admin(), TIMEOUT_MS)
+        return page
+
+
+def render_ms(page, url: str, title: str) -> float:
+    """Open `url` and wait for the full render; milliseconds from the navigation."""
+    started = time.perf_counter()
+    page.goto(url)
+    page.get_by_role("heading", name=re.compile("^" + re.escape(title))).first.wait_for(timeout=TIMEOUT_MS)
+    page.locator(FINISHED).wait_for(state="attached", timeout=TIMEOUT_MS)
+    page.locator(CONTENT).first.wait_for(state="attached", timeout=TIMEOUT_MS)
+    elapsed = (time.perf_counter() - started) * 1000
+    errors = page.get_by_test_id("stException")
+    if errors.count():
+        raise RuntimeError(f"the page raised: {errors.first.inner_text()[:300]}")
+    return round(elapsed, 1)
+
+
+def vm_hwm_mb(pid: int) -> float:
+    """Peak resident set size of a process (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    raise RuntimeError(f"no VmHWM for process {pid}")
+
+
+def _api_ms(base: str, path: str, token: str) -> float:
+    request = urllib.request.Request(f"{base}{path}", headers={"Authorization": f"Bearer {token}"})
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=TIMEOUT_MS / 1000) as response:
+        response.read()
+        if response.status != 200:
+            raise RuntimeError(f"{path} answered {response.status}")
+    return round((time.perf_counter() - started) * 1000, 1)
+
+
+def measure(url: str, period: Period, as_of: datetime) -> dict:
+    """Pages cold/warm (ms), API cold (ms) and the server's peak RSS (MB) after every page."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the mock provider's request log is not the bench's output
+    secret = secrets.token_urlsafe(48)
+    token = mint_token("platform_admin", timedelta(hours=1), AuthConfig(secret=secret), sub="arcadia-bench")
+    query = f"period={period.start:%Y-%m}&as_of={quote(as_of.isoformat())}"
+    manager, browser = launch_chromium()
+    try:
+        with tempfile.TemporaryDirectory(prefix="arcadia-bench-") as workdir:
+            dashboard = Dashboard(url, Path(workdir), secret)
+            with dashboard.server() as served:  # a fresh server: the API's first requests
+                api = {"margin_ms": _api_ms(served.base, f"/api/v1/dashboard/margin?period={period}", token),
+                       "accrual_ms": _api_ms(served.base, f"/api/v1/dashboard/accrual?as_of={quote(as_of.isoformat())}",
+                                             token)}
+            pages = {}
+            for slug, path, title in PAGES:
+                with dashboard.server() as served:
+                    page = dashboard.page(browser, served.base)
+                    try:
+                        target = f"{served.base}/{path}?{query}"
+                        pages[slug] = {"cold_ms": render_ms(page, target, title), "warm_ms": render_ms(page, target, title)}
+                    except Exception as exc:  # one page that fails or times out does not hide the others
+                        pages[slug] = {"cold_ms": None, "warm_ms": None, "error": str(exc).splitlines()[0][:300]}
+                    finally:
+                        page.context.close()
+            with dashboard.server() as served:
+                page = dashboard.page(browser, served.base)
+                try:
+                    for _, path, title in PAGES:
+                        render_ms(page, f"{served.base}/{path}?{query}", title)
+                    server_rss = vm_hwm_mb(served.process.pid)
+                finally:
+                    page.context.close()
+    finally:
+        browser.close()
+        manager.stop()
+    return {"pages": pages, "api": api, "server_peak_rss_mb": server_rss}

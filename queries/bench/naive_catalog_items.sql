@@ -1,0 +1,7 @@
+-- Benchmark, naive way: the whole catalog.
+-- Grain: one row per catalog item.
+-- Binds: none.
+SELECT CAST(c.id AS TEXT) AS catalog_item_id, c.sku, c.name, c.billing_kind, c.pricing_model,
+       c.unit_price_micros AS catalog_price_micros, CAST(c.included_units AS TEXT) AS included_units,
+       CAST(c.tiers AS TEXT) AS tiers, c.currency AS catalog_currency
+FROM catalog_items AS c
