@@ -11,10 +11,10 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from arcadia import schema
-from arcadia.db import fetch, uses_preaggregates
+from arcadia.db import fetch, fetch_rows, uses_preaggregates
 from arcadia.errors import ArcadiaError, InputError, MixedCurrencyError
 from arcadia.period import Period, parse_instant
-from arcadia.quote import Item, Quote, Subscription, Tier, quote
+from arcadia.quote import Item, Quote, Subscription, Tier, quote_all
 from arcadia.schema import to_decimal
 
 
@@ -33,44 +33,42 @@ def _tiers(raw: str | None) -> tuple[Tier, ...]:
 
 def active_subscriptions(conn: sa.Connection, start: datetime, end: datetime) -> list[Subscription]:
     """Subscriptions active at any time in [start, end), each with its priced items."""
+    catalog = {row[0]: row for row in fetch_rows(conn, "catalog_items")}
     # Thousands of subscriptions share a handful of (catalog item, override, quantity) shapes:
     # each shape becomes one Item, its tiers parsed once.
     items: dict[tuple, Item] = {}
-    grouped: dict[str, tuple[sa.RowMapping, list[Item]]] = {}
-    for row in fetch(conn, "active_subscription_items", window_start=start, window_end=end):
-        sub = grouped.get(row["subscription_id"])
+    grouped: dict[str, tuple[sa.Row, list[Item]]] = {}
+    for row in fetch_rows(conn, "active_subscription_items", window_start=start, window_end=end):
+        sub = grouped.get(row[0])
         if sub is None:
-            sub = grouped[row["subscription_id"]] = (row, [])
-        if row["catalog_item_id"] is not None:
-            shape = (row["catalog_item_id"], row["sku"], row["name"], row["billing_kind"], row["pricing_model"],
-                     row["catalog_price_micros"], row["price_override_micros"], row["included_units"], row["tiers"],
-                     row["quantity"], row["catalog_currency"])
+            sub = grouped[row[0]] = (row, [])
+        catalog_item_id, override, quantity = row[6:9]
+        if catalog.get(catalog_item_id) is not None:
+            shape = (catalog_item_id, override, quantity)
             item = items.get(shape)
             if item is None:
-                item = items[shape] = _item(row)
+                item = items[shape] = _item(catalog[catalog_item_id], override, quantity)
             sub[1].append(item)
     return [
         Subscription(
-            id=str(sub_id), tenant_id=row["tenant_id"],
-            deployment_id=None if row["deployment_id"] is None else str(row["deployment_id"]),
-            started_at=parse_instant(row["started_at"]),
-            ended_at=None if row["ended_at"] is None else parse_instant(row["ended_at"]),
-            currency=row["currency"], items=tuple(sub_items),
+            id=str(sub_id), tenant_id=tenant_id,
+            deployment_id=None if deployment_id is None else str(deployment_id),
+            started_at=parse_instant(started_at),
+            ended_at=None if ended_at is None else parse_instant(ended_at),
+            currency=currency, items=tuple(sub_items),
         )
-        for sub_id, (row, sub_items) in grouped.items()
+        for sub_id, ((_, tenant_id, deployment_id, started_at, ended_at, currency, *_), sub_items) in grouped.items()
     ]
 
 
-def _item(row: sa.RowMapping) -> Item:
+def _item(catalog: sa.Row, override, quantity) -> Item:
+    catalog_item_id, sku, name, billing_kind, pricing_model, price, included, tiers, currency = catalog
     return Item(
-        catalog_item_id=str(row["catalog_item_id"]), sku=row["sku"], name=row["name"],
-        billing_kind=row["billing_kind"], pricing_model=row["pricing_model"],
-        catalog_price_micros=int(row["catalog_price_micros"]),
-        price_override_micros=None if row["price_override_micros"] is None else int(row["price_override_micros"]),
-        included_units=to_decimal(row["included_units"] or 0),
-        tiers=_tiers(row["tiers"]),
-        quantity=to_decimal(row["quantity"] if row["quantity"] is not None else 1),
-        currency=row["catalog_currency"],
+        catalog_item_id=str(catalog_item_id), sku=sku, name=name, billing_kind=billing_kind,
+        pricing_model=pricing_model, catalog_price_micros=int(price),
+        price_override_micros=None if override is None else int(override),
+        included_units=to_decimal(included or 0), tiers=_tiers(tiers),
+        quantity=to_decimal(quantity if quantity is not None else 1), currency=currency,
     )
 
 
@@ -81,8 +79,8 @@ def usage_totals(conn: sa.Connection, start: datetime, end: datetime) -> dict[st
     else:
         name, binds = "usage_totals", {"window_start": start, "window_end": end}
     totals: dict[str, dict[str, Decimal]] = defaultdict(dict)
-    for row in fetch(conn, name, **binds):
-        totals[str(row["subscription_id"])][str(row["catalog_item_id"])] = Decimal(int(row["quantity_micros"])).scaleb(-6)
+    for subscription_id, catalog_item_id, quantity_micros in fetch_rows(conn, name, **binds):
+        totals[str(subscription_id)][str(catalog_item_id)] = Decimal(int(quantity_micros)).scaleb(-6)
     return totals
 
 
@@ -115,7 +113,7 @@ def quote_month(conn: sa.Connection, period: Period, until: datetime) -> list[Qu
     """Quote every subscription active in [start of period, until) on its usage in that window."""
     subs = active_subscriptions(conn, period.start_at, until)
     usage = usage_totals(conn, period.start_at, until)
-    return [quote(sub, usage.get(sub.id, {}), period, until) for sub in subs]
+    return quote_all(subs, usage, period, until)
 
 
 def invoiced_tenants(conn: sa.Connection, period: Period) -> set[str]:

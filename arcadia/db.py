@@ -106,10 +106,19 @@ def _bind(dialect: str, value):
 
 def fetch(conn: sa.Connection, name: str, **binds) -> list[sa.RowMapping]:
     """Run queries/[preagg/|<dialect>/]<name>.sql with named binds; rows as mappings."""
+    return list(_execute(conn, name, binds).mappings())
+
+
+def fetch_rows(conn: sa.Connection, name: str, **binds) -> list[sa.Row]:
+    """Like `fetch`, rows as tuples in the query's column order (for the hot paths: no per-row mapping)."""
+    return _execute(conn, name, binds).all()
+
+
+def _execute(conn: sa.Connection, name: str, binds: dict) -> sa.CursorResult:
     dialect = conn.dialect.name
     statement = sa.text(_sql_text(dialect, name, uses_preaggregates(conn)))
     try:
-        result = conn.execute(statement, {key: _bind(dialect, value) for key, value in binds.items()})
+        return conn.execute(statement, {key: _bind(dialect, value) for key, value in binds.items()})
     except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
         reason = str(exc.orig).strip().splitlines()[0]
         if "no such table" in reason or "does not exist" in reason:
@@ -117,4 +126,3 @@ def fetch(conn: sa.Connection, name: str, **binds) -> list[sa.RowMapping]:
                 f"the database has no Arcadia tables ({reason}): run `python -m arcadia db init`"
             ) from None
         raise DatabaseUnavailable(f"the database failed during query {name}: {reason}") from None
-    return list(result.mappings())

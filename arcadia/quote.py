@@ -7,6 +7,7 @@ Pure Python on int and Decimal/Fraction: no database, no float. The rollup
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime
 from decimal import Decimal, localcontext
 from typing import NamedTuple
@@ -43,14 +44,27 @@ class Item:
     quantity: Decimal = Decimal(1)
     currency: str = "USD"
 
-    @property
+    @cached_property
     def unit_price_micros(self) -> int:
         """The item's override when set, else the catalog price."""
         return self.catalog_price_micros if self.price_override_micros is None else self.price_override_micros
 
-    @property
+    @cached_property
     def metered(self) -> bool:
         return self.pricing_model != "flat"
+
+    @cached_property
+    def graduated(self) -> bool:
+        """Priced over its tiers (an override prices every unit at the override)."""
+        return self.pricing_model == "tiered" and bool(self.tiers) and self.price_override_micros is None
+
+    @cached_property
+    def included_ratio(self) -> tuple[int, int]:
+        return self.included_units.as_integer_ratio()
+
+    @cached_property
+    def quantity_ratio(self) -> tuple[int, int]:
+        return self.quantity.as_integer_ratio()
 
 
 class Subscription(NamedTuple):
@@ -136,12 +150,12 @@ def metered_micros(item: Item, usage: Decimal) -> Decimal:
 
 def _metered_cents(item: Item, usage: Decimal) -> int:
     """A metered line's amount, half-up to the cent; per_unit in integers (the hot path of the accrual)."""
-    if item.pricing_model == "tiered" and item.tiers and item.price_override_micros is None:
+    if item.graduated:
         with localcontext(prec=80):  # exact: no product of these inputs comes near 80 digits
             numerator, denominator = metered_micros(item, usage).as_integer_ratio()
         return half_up_div(numerator, denominator * MICROS_PER_CENT)
     used, used_den = usage.as_integer_ratio()
-    included, included_den = item.included_units.as_integer_ratio()
+    included, included_den = item.included_ratio
     billable = used * included_den - included * used_den  # over used_den * included_den
     if billable <= 0:
         return 0
@@ -154,29 +168,40 @@ def quote(sub: Subscription, usage: dict[str, Decimal], period: Period, window_e
     Each line also carries its projection to the month's end: metered amounts
     scaled by the run rate, flat items prorated over the whole month.
     """
+    return quote_all([sub], {sub.id: usage}, period, window_end)[0]
+
+
+def quote_all(subs, usage: dict[str, dict[str, Decimal]], period: Period, window_end: datetime) -> list[Quote]:
+    """`quote` for many subscriptions over one window (`usage` keyed by subscription id)."""
+    month_start, month_end = period.start_at, period.end_at
     month_us = period.seconds * 1_000_000
-    elapsed_us = _microseconds(window_end - period.start_at)
-    window_us = sub.active_microseconds(period.start_at, window_end)
-    month_active_us = sub.active_microseconds(period.start_at, period.end_at)
-    lines = []
-    for item in sub.items:
-        if item.pricing_model not in PRICING_MODELS:
-            raise ArcadiaError(f"catalog item {item.sku} has unknown pricing_model {item.pricing_model!r}")
-        if item.currency != sub.currency and item.price_override_micros is None:
-            raise MixedCurrencyError(f"subscription {sub.id} item {item.sku}", {item.currency, sub.currency})
-        if item.metered:
-            quantity = usage.get(item.catalog_item_id, ZERO)
-            amount = _metered_cents(item, quantity)
-            projected = half_up_div(amount * month_us, elapsed_us) if elapsed_us > 0 else 0
-        else:
-            quantity = item.quantity
-            units, units_den = quantity.as_integer_ratio()
-            flat = units * item.unit_price_micros  # micros × units_den
-            scale = units_den * month_us * MICROS_PER_CENT
-            amount = half_up_div(flat * window_us, scale)
-            projected = half_up_div(flat * month_active_us, scale)
-        lines.append(Line(
-            item.catalog_item_id, item.sku, item.name, item.billing_kind, item.pricing_model,
-            quantity, item.unit_price_micros, amount, projected,
-        ))
-    return Quote(sub, tuple(lines))
+    elapsed_us = _microseconds(window_end - month_start)
+    flat_scale = month_us * MICROS_PER_CENT
+    no_usage: dict[str, Decimal] = {}
+    quotes = []
+    for sub in subs:
+        used = usage.get(sub.id, no_usage)
+        window_us = sub.active_microseconds(month_start, window_end)
+        month_active_us = sub.active_microseconds(month_start, month_end)
+        lines = []
+        for item in sub.items:
+            if item.pricing_model not in PRICING_MODELS:
+                raise ArcadiaError(f"catalog item {item.sku} has unknown pricing_model {item.pricing_model!r}")
+            if item.currency != sub.currency and item.price_override_micros is None:
+                raise MixedCurrencyError(f"subscription {sub.id} item {item.sku}", {item.currency, sub.currency})
+            if item.metered:
+                quantity = used.get(item.catalog_item_id, ZERO)
+                amount = _metered_cents(item, quantity)
+                projected = half_up_div(amount * month_us, elapsed_us) if elapsed_us > 0 else 0
+            else:
+                quantity = item.quantity
+                units, units_den = item.quantity_ratio
+                flat = units * item.unit_price_micros  # micros × units_den
+                amount = half_up_div(flat * window_us, units_den * flat_scale)
+                projected = half_up_div(flat * month_active_us, units_den * flat_scale)
+            lines.append(Line(
+                item.catalog_item_id, item.sku, item.name, item.billing_kind, item.pricing_model,
+                quantity, item.unit_price_micros, amount, projected,
+            ))
+        quotes.append(Quote(sub, tuple(lines)))
+    return quotes
