@@ -53,5 +53,6 @@ def margin_pct(margin_cents: int, revenue_cents: int) -> Decimal | None:
     """Margin / revenue × 100, half-up to one decimal; None when revenue is 0."""
     if revenue_cents == 0:
         return None
-    tenths = half_up(Fraction(margin_cents * 1000, revenue_cents))
+    sign = -1 if revenue_cents < 0 else 1
+    tenths = half_up_div(sign * margin_cents * 1000, sign * revenue_cents)
     return Decimal(tenths).scaleb(-1)
