@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -147,6 +149,32 @@ def test_accrual_search_and_a_subscriptions_lines(server, page):
     page.get_by_text(re.compile(r"^Northwind Analytics · subscription ")).wait_for(timeout=TIMEOUT)
     page.locator('[data-testid="stDataFrame"]').nth(1).wait_for(timeout=TIMEOUT)  # its lines, under the subscriptions
     cell(page, "COMPUTE").wait_for(state="attached", timeout=TIMEOUT)
+
+
+HOSTILE = "[click](https://evil.example) <b>x</b>"
+HELIX = "bffdd97a-c2a6-5503-9d19-ce13a8ab9234"  # Helix Genomics: in every top-10 chart of October
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory, demo_db):
+    """The demo with Helix Genomics renamed to markdown and HTML, as another program could write it."""
+    db = tmp_path_factory.mktemp("hostile") / "demo.sqlite"
+    shutil.copy2(demo_db, db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE tenants SET name = ? WHERE id = ?", (HOSTILE, HELIX))
+    with streamlit_server(project_copy(tmp_path_factory.mktemp("served-hostile"), db)) as base:
+        yield base
+
+
+def test_a_hostile_tenant_name_is_shown_as_text(hostile_server, page):
+    open_page(page, f"{hostile_server}/tenants?period=2026-10&tenant={HELIX}", "By tenant · October 2026")
+    page.get_by_text("Resources and cost lines behind its COGS").wait_for(timeout=TIMEOUT)
+    assert page.locator('a[href*="evil"]').count() == 0  # no link made of it anywhere
+    assert page.locator('[data-testid="stMain"] b').count() == 0  # no bold either
+    assert page.locator(".st-key-drill_tenant input").input_value() == f"{HOSTILE} ({HELIX})"
+    cell(page, HOSTILE, ".st-key-tenants-table").wait_for(state="attached", timeout=TIMEOUT)
+    ticks = page.locator('[data-testid="stPlotlyChart"] .xtick text').all_text_contents()
+    assert HOSTILE in ticks  # Plotly draws the escaped label as the stored text
 
 
 def test_csv_download_equals_the_cli(server, page):
