@@ -3,35 +3,24 @@
 -- Revenue: live invoices of the month (index on tenant_invoices.period); COGS: agg_cost_owner,
 -- where the triggers keep each month's cost lines under COALESCE(deployment.tenant_id, resource.tenant_id).
 -- Binds: period_start, period_end (dates, half-open).
-WITH revenue AS (
-    SELECT i.tenant_id, i.currency,
-           SUM(i.subtotal_cents) AS revenue_cents, 0 AS cogs_cents,
-           COUNT(*) AS invoice_count, 0 AS cost_line_count
+WITH combined AS (
+    SELECT i.tenant_id, i.currency, i.subtotal_cents AS revenue_cents, 0 AS cogs_cents,
+           1 AS invoice_count, 0 AS cost_line_count
     FROM tenant_invoices AS i
     WHERE i.period >= :period_start AND i.period < :period_end AND i.status <> 'void'
-    GROUP BY i.tenant_id, i.currency
-),
-cogs AS (
-    SELECT a.tenant_id, a.currency,
-           0 AS revenue_cents, SUM(a.amount_cents) AS cogs_cents,
-           0 AS invoice_count, SUM(a.line_count) AS cost_line_count
+    UNION ALL
+    SELECT a.tenant_id, a.currency, 0 AS revenue_cents, a.amount_cents AS cogs_cents,
+           0 AS invoice_count, a.line_count AS cost_line_count
     FROM agg_cost_owner AS a
     WHERE a.period >= :period_start AND a.period < :period_end
-    GROUP BY a.tenant_id, a.currency
 ),
-combined AS (
-    SELECT * FROM revenue
-    UNION ALL
-    SELECT * FROM cogs
+per_tenant AS (
+    SELECT tenant_id, currency, SUM(revenue_cents) AS revenue_cents, SUM(cogs_cents) AS cogs_cents,
+           SUM(invoice_count) AS invoice_count, SUM(cost_line_count) AS cost_line_count
+    FROM combined
+    GROUP BY tenant_id, currency
 )
-SELECT combined.tenant_id,
-       COALESCE(t.name, combined.tenant_id) AS tenant_name,
-       t.kind AS tenant_kind,
-       combined.currency,
-       SUM(combined.revenue_cents) AS revenue_cents,
-       SUM(combined.cogs_cents) AS cogs_cents,
-       SUM(combined.invoice_count) AS invoice_count,
-       SUM(combined.cost_line_count) AS cost_line_count
-FROM combined
-LEFT JOIN tenants AS t ON t.id = combined.tenant_id
-GROUP BY combined.tenant_id, t.name, t.kind, combined.currency
+SELECT p.tenant_id, COALESCE(t.name, p.tenant_id) AS tenant_name, t.kind AS tenant_kind, p.currency,
+       p.revenue_cents, p.cogs_cents, p.invoice_count, p.cost_line_count
+FROM per_tenant AS p
+LEFT JOIN tenants AS t ON t.id = p.tenant_id
