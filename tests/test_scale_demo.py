@@ -293,3 +293,17 @@ def test_cli_refuses_scale_on_sqlite_with_exit_2(tmp_path, capsys):
                  "--now", "2026-11-27T00:00:00Z"])
     assert code == 2
     assert "needs PostgreSQL" in capsys.readouterr().err
+
+
+def test_without_trigger_bypass_the_load_still_builds_and_triggers_keep_the_figures(monkeypatch):
+    """The fallback for a role that may not set session_replication_role: triggers fire during the load."""
+    monkeypatch.setattr(scale_demo, "_triggers_off", lambda conn: False)
+    with throwaway_database() as url:
+        counts = scale_demo.build(url, SCALE, NOW)
+        engine = engine_for(url)
+        assert counts["usage_records"] > 0
+        october = Period.parse("2026-10")
+        assert report.margin_json(analytics.margin_summary(engine, october)) == \
+            report.margin_json(analytics.margin_summary(raw(engine), october))
+        assert report.accrual_json(analytics.live_accrual(engine, NOW)) == \
+            report.accrual_json(analytics.live_accrual(raw(engine), NOW))
