@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -99,8 +98,8 @@ def binds(scale: float, now: datetime) -> dict:
 def _refuse_unless_empty(conn: sa.Connection) -> None:
     """InputError when any contract table that exists already holds a row."""
     present = set(sa.inspect(conn).get_table_names())
-    if any(conn.execute(sa.text(f"SELECT EXISTS (SELECT 1 FROM {table})")).scalar()  # constant table names
-           for table in CONTRACT_TABLES if table in present):
+    tables = [schema.metadata.tables[name] for name in CONTRACT_TABLES if name in present]
+    if any(conn.execute(sa.select(sa.exists().select_from(table))).scalar() for table in tables):
         raise InputError("the database already has data: the scale demo only fills an empty database")
 
 
@@ -150,5 +149,5 @@ def build(url: str, scale: float, now: datetime) -> dict[str, int]:
     with engine.connect() as conn:
         conn.execute(_sql("analyze"))
         conn.commit()
-        return {table: conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar()  # constant table names
-                for table in CONTRACT_TABLES}
+        return {name: conn.execute(sa.select(sa.func.count()).select_from(schema.metadata.tables[name])).scalar()
+                for name in CONTRACT_TABLES}
