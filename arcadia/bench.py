@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import sys
@@ -29,7 +30,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from arcadia import analytics, coverage, db
+from arcadia import analytics, coverage, db, schema
 from arcadia.embedded import get_engine
 from arcadia.errors import InputError
 from arcadia.period import UTC, Period, accrual_period, parse_instant
@@ -208,6 +209,8 @@ def measure_figures(engine: sa.Engine, period: Period, as_of: datetime, repeat: 
             times = results[figure.name]
             times["naive_ms"] = round(naive_ms, 1)
             times["naive_over_project"] = round(naive_ms / max(times["project_ms"], 0.1), 1)
+    for figure in plan:  # how much the agreement covers: a check over an empty figure proves little
+        results[figure.name]["values_compared"] = len(_flatten(docs[figure.name]["project"]))
     found = [line for figure in plan for line in disagreements(figure.name, docs[figure.name])]
     return results, found, rss_before_naive
 
@@ -215,7 +218,8 @@ def measure_figures(engine: sa.Engine, period: Period, as_of: datetime, repeat: 
 def row_counts(engine: sa.Engine) -> dict[str, int]:
     """Exact row counts of the contract tables (COUNT(*): a few seconds at 7 M usage rows, run once)."""
     with db.connect(engine) as conn:
-        return {r["table_name"]: int(r["row_count"]) for r in db.fetch(conn, "bench/row_counts")}
+        counts = {r["table_name"]: int(r["row_count"]) for r in db.fetch(conn, "bench/row_counts")}
+    return {table: counts[table] for table in schema.metadata.tables if table in counts}
 
 
 # --- targets of issue 7 §6 (at scale 1 on PostgreSQL; reported, never asserted) ------------------------------
@@ -276,7 +280,9 @@ def run(args) -> int:
     dialect = engine.dialect.name
 
     report = {"database": db.describe(url), "dialect": dialect, "period": str(period),
-              "as_of": as_of.isoformat(), "repeat": args.repeat}
+              "as_of": as_of.isoformat(), "repeat": args.repeat, "cpus": os.cpu_count(),
+              # Everything shares the machine: a busy one shows in every time below.
+              "load_average_at_start": round(os.getloadavg()[0], 2)}
     report["figures"], found, rss_before_naive = measure_figures(engine, period, as_of, args.repeat)
     report["agree"] = not found
     report["disagreements"] = found
@@ -290,6 +296,7 @@ def run(args) -> int:
                                                             "pages_note": "not measured (--no-pages or no Chromium)"})
     bulk_rows = args.bulk_load if args.bulk_load is not None else (DEFAULT_BULK_ROWS if dialect == "postgresql" else 0)
     report["bulk_load"] = _bulk_load(url, dialect, bulk_rows)
+    report["load_average_at_end"] = round(os.getloadavg()[0], 2)
     report["targets"] = targets(report)
 
     if args.json:
@@ -328,7 +335,8 @@ def _ms(value) -> str:
 def print_report(report: dict) -> None:
     """The readable table."""
     print(f"Benchmark on {report['database']}: period {report['period'][:7]}, accrual as of {report['as_of']}, "
-          f"median of {report['repeat']} after a warm-up\n")
+          f"median of {report['repeat']} after a warm-up; {report['cpus']} CPUs, load average "
+          f"{report['load_average_at_start']} at start\n")
     print(f"{'figure':16s} {'project ms':>11s} {'floor ms':>10s} {'naive ms':>10s} {'naive/project':>14s}")
     for name in FIGURES:
         f = report["figures"][name]

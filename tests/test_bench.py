@@ -18,8 +18,8 @@ from tests.conftest import DEMO_NOW
 
 pytestmark = pytest.mark.benchmark
 
-REPORT_KEYS = {"database", "dialect", "period", "as_of", "repeat", "figures", "agree", "disagreements",
-               "peak_rss_mb", "peak_rss_mb_before_naive", "row_counts", "row_counts_method", "pages", "api",
+REPORT_KEYS = {"database", "dialect", "period", "as_of", "repeat", "cpus", "load_average_at_start",
+               "load_average_at_end", "figures", "agree", "disagreements", "peak_rss_mb", "peak_rss_mb_before_naive", "row_counts", "row_counts_method", "pages", "api",
                "server_peak_rss_mb", "bulk_load", "targets"}
 CONTRACT_TABLES = {"tenants", "cloud_projects", "cloud_deployments", "cloud_resources", "cloud_cost_lines",
                    "catalog_items", "subscriptions", "subscription_items", "usage_records", "tenant_invoices",
@@ -39,7 +39,7 @@ def assert_complete(report: dict) -> None:
     assert REPORT_KEYS <= report.keys()
     assert set(report["figures"]) == set(bench.FIGURES)
     for name, times in report["figures"].items():
-        assert {"project_ms", "floor_ms"} <= times.keys(), name
+        assert {"project_ms", "floor_ms", "values_compared"} <= times.keys(), name
     for name in ("margin_summary", "live_accrual"):
         assert {"naive_ms", "naive_over_project"} <= report["figures"][name].keys()
     assert set(report["row_counts"]) == CONTRACT_TABLES
@@ -52,16 +52,20 @@ def test_demo_on_sqlite_agrees(capsys, demo_sqlite_url):
     assert_complete(report)
     assert report["period"] == "2026-10-01"  # the latest complete month as of the demo's now
     assert report["row_counts"]["usage_records"] > 1000
+    assert report["figures"]["live_accrual"]["values_compared"] > 4 * 20  # totals and every subscription
     assert report["bulk_load"] is None  # not PostgreSQL: no bulk load by default
 
 
-@pytest.mark.parametrize("as_of", ["2026-03-20T12:00:00Z", "2026-04-01T00:00:00Z"])
+# May 2026 of the fixture is not invoiced: its accrual mid-month and as of its end (the whole month).
+@pytest.mark.parametrize("as_of", ["2026-05-21T12:00:00Z", "2026-06-01T00:00:00Z"])
 def test_small_fixture_agrees_on_both_databases(capsys, small, as_of):
     url = small.url.render_as_string(hide_password=False)
     code, report = run_bench(capsys, url, "--period", "2026-03", "--as-of", as_of, "--bulk-load", "0")
     assert code == 0 and report["agree"] is True, report["disagreements"]
     assert_complete(report)
-    assert report["row_counts"]["cloud_cost_lines"] > 0
+    # The agreement covered real rows: March's tenants and deployments, and May's two subscriptions.
+    assert report["figures"]["margin_summary"]["values_compared"] >= 4 + 2 * 3 + 2 * 2
+    assert report["figures"]["live_accrual"]["values_compared"] == 4 + 2 * 4
 
 
 def test_bulk_load_on_postgresql(capsys, pg_server_url):
