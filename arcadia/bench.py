@@ -1,8 +1,8 @@
 """`python -m arcadia bench`: how fast each figure is, three ways, and whether the three agree to the cent.
 
 For each figure: `project_ms` (the analytics call as the dashboard makes it),
-`floor_ms` (the portable raw-row SQL of that figure through `db.fetch` on
-`db.raw(engine)`, no Python shaping), and for the margin and the accrual
+`floor_ms` (the portable raw-row SQL of that figure through `db.fetch_rows`
+on `db.raw(engine)`, no Python shaping), and for the margin and the accrual
 `naive_ms` (raw rows into pandas, benchmarks/naive.py). Each is the median of
 `--repeat` runs after one warm-up. It then checks that the project, the same
 analytics on the raw rows, and pandas give the same figures to the cent, and
@@ -171,11 +171,11 @@ def figures(period: Period, as_of: datetime) -> list[Figure]:
         Figure("monthly_pnl", lambda e: analytics.monthly_pnl(e, period, TREND_MONTHS), monthly_doc,
                [("monthly_pnl", {"period_start": first.start, "period_end": period.end})]),
         Figure("live_accrual", lambda e: analytics.live_accrual(e, as_of), accrual_doc,
-               [("active_subscription_items", window), ("usage_totals", window),
+               [("catalog_items", {}), ("active_subscription_items", window), ("usage_totals", window),
                 ("invoiced_tenants", {"period_start": accrued.start, "period_end": accrued.end})],
                lambda conn: naive.accrual(conn, as_of)),
         Figure("data_months", lambda e: coverage.data_months(e, as_of), months_doc,
-               [("data_months", {}), ("freshness", {})]),
+               [("data_months", {}), ("usage_span", {})]),
         Figure("freshness", coverage.freshness, freshness_doc, [("freshness", {})]),
     ]
 
@@ -183,7 +183,7 @@ def figures(period: Period, as_of: datetime) -> list[Figure]:
 def _floor(engine: sa.Engine, queries: list[tuple[str, dict]]) -> None:
     with db.connect(engine) as conn:
         for name, binds in queries:
-            db.fetch(conn, name, **binds)
+            db.fetch_rows(conn, name, **binds)
 
 
 def _naive(engine: sa.Engine, naive: Callable[[sa.Connection], dict]) -> dict:
@@ -350,9 +350,10 @@ def print_report(report: dict) -> None:
     print(f"rows ({report['row_counts_method']}): "
           + ", ".join(f"{table} {count:,}" for table, count in report["row_counts"].items()))
     if report.get("pages"):
-        print("\npage (Chromium)      cold ms    warm ms")
+        print("\npage (Chromium)      cold ms    warm ms   (script run over: cold, warm)")
         for slug, t in report["pages"].items():
-            print(f"{slug:16s} {_ms(t['cold_ms']):>11s} {_ms(t['warm_ms']):>10s}")
+            print(f"{slug:16s} {_ms(t['cold_ms']):>11s} {_ms(t['warm_ms']):>10s}   "
+                  f"({_ms(t['cold_run_over_ms'])}, {_ms(t['warm_run_over_ms'])})" + (f"  {t['error']}" if "error" in t else ""))
         api = report["api"]
         print(f"API cold: /margin {_ms(api['margin_ms'])} ms, /accrual {_ms(api['accrual_ms'])} ms; "
               f"server peak RSS after every page: {report['server_peak_rss_mb']} MB")

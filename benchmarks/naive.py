@@ -17,7 +17,7 @@ from decimal import Decimal
 import pandas as pd
 import sqlalchemy as sa
 
-from arcadia.db import fetch
+from arcadia.db import fetch_rows
 from arcadia.money import gst_cents
 from arcadia.period import Period, accrual_period, parse_instant
 from arcadia.quote import Item, Subscription, Tier, quote
@@ -26,10 +26,10 @@ from arcadia.schema import to_decimal
 
 def _frame(conn: sa.Connection, name: str, money: tuple[str, ...] = (), **binds) -> pd.DataFrame:
     """The rows of queries/bench/<name>.sql as object columns; `money` columns (never NULL) as int64."""
-    rows = fetch(conn, f"bench/{name}", **binds)
+    rows = fetch_rows(conn, f"bench/{name}", **binds)
     # An empty result still needs its columns for the merges and groupings below.
-    columns = list(rows[0].keys()) if rows else list(_COLUMNS[name])
-    frame = pd.DataFrame([tuple(row.values()) for row in rows], columns=columns, dtype=object)
+    columns = list(rows[0]._fields) if rows else list(_COLUMNS[name])
+    frame = pd.DataFrame(rows, columns=columns, dtype=object)
     return frame.astype({column: "int64" for column in money})
 
 

@@ -9,7 +9,9 @@ admin on a local mock provider):
   there, Streamlit's script run is over (`stApp` script state notRunning) and
   the last of its tables, charts, metrics and notices is in the DOM (none
   new for SETTLE_S seconds; the time is that of the last one; a chart's
-  own drawing after that is not waited for);
+  own drawing after that is not waited for); `*_run_over_ms` is the time
+  until the script run was over, before the browser added the tables and
+  charts (the difference is the frontend's work, whatever the data size);
 - the API's /margin and /accrual, the first requests after a server start,
   with a token signed by a secret made for the run;
 - the peak RSS (VmHWM) of a server process that has rendered every page.
@@ -81,13 +83,14 @@ class Dashboard:
         return page
 
 
-def render_ms(page, url: str, title: str) -> float:
-    """Open `url`; milliseconds until the page's last table or chart appeared after its script run ended."""
+def render(page, url: str, title: str) -> tuple[float, float]:
+    """Open `url`; (ms until its last table or chart appeared, ms until its script run was over)."""
     started = time.perf_counter()
     page.goto(url, wait_until="commit")
     page.get_by_role("heading", name=re.compile("^" + re.escape(title))).first.wait_for(timeout=TIMEOUT_MS)
     page.locator(FINISHED).wait_for(state="attached", timeout=TIMEOUT_MS)
-    count, changed = page.evaluate(COUNT_CONTENT), time.perf_counter()
+    run_over = time.perf_counter()
+    count, changed = page.evaluate(COUNT_CONTENT), run_over
     while time.perf_counter() - changed < SETTLE_S:
         if time.perf_counter() - started > TIMEOUT_MS / 1000:
             raise TimeoutError(f"{url} was still drawing after {TIMEOUT_MS / 1000:.0f} s")
@@ -100,7 +103,7 @@ def render_ms(page, url: str, title: str) -> float:
     errors = page.get_by_test_id("stException")
     if errors.count():
         raise RuntimeError(f"the page raised: {errors.first.inner_text()[:300]}")
-    return round((changed - started) * 1000, 1)
+    return round((changed - started) * 1000, 1), round((run_over - started) * 1000, 1)
 
 
 def vm_hwm_mb(pid: int) -> float:
@@ -122,7 +125,7 @@ def _api_ms(base: str, path: str, token: str) -> float:
 
 
 def measure(url: str, period: Period, as_of: datetime) -> dict:
-    """Pages cold/warm (ms), API cold (ms) and the server's peak RSS (MB) after every page."""
+    """Pages cold/warm (ms, and until their run was over), API cold (ms) and the server's peak RSS (MB) after every page."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the mock provider's request log is not the bench's output
     secret = secrets.token_urlsafe(48)
     token = mint_token("platform_admin", timedelta(hours=1), AuthConfig(secret=secret), sub="arcadia-bench")
@@ -141,21 +144,24 @@ def measure(url: str, period: Period, as_of: datetime) -> dict:
                     page = dashboard.page(browser, served.base)
                     context, target = page.context, f"{served.base}/{path}?{query}"
                     try:
-                        cold = render_ms(page, target, title)
+                        cold, cold_run = render(page, target, title)
                         # The second visit in a new tab of the same browser (login cookie, HTTP cache): closing
                         # the first tab ends its session, so the warm time does not wait on its last drawing.
                         warm_page = context.new_page()
                         page.close()
-                        pages[slug] = {"cold_ms": cold, "warm_ms": render_ms(warm_page, target, title)}
+                        warm, warm_run = render(warm_page, target, title)
+                        pages[slug] = {"cold_ms": cold, "warm_ms": warm,
+                                       "cold_run_over_ms": cold_run, "warm_run_over_ms": warm_run}
                     except Exception as exc:  # one page that fails or times out does not hide the others
-                        pages[slug] = {"cold_ms": None, "warm_ms": None, "error": str(exc).splitlines()[0][:300]}
+                        pages[slug] = {"cold_ms": None, "warm_ms": None, "cold_run_over_ms": None,
+                                       "warm_run_over_ms": None, "error": str(exc).splitlines()[0][:300]}
                     finally:
                         context.close()
             with dashboard.server() as served:
                 page = dashboard.page(browser, served.base)
                 try:
                     for _, path, title in PAGES:
-                        render_ms(page, f"{served.base}/{path}?{query}", title)
+                        render(page, f"{served.base}/{path}?{query}", title)
                     server_rss = vm_hwm_mb(served.process.pid)
                 finally:
                     page.context.close()
