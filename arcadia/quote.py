@@ -59,12 +59,27 @@ class Item:
         return self.pricing_model == "tiered" and bool(self.tiers) and self.price_override_micros is None
 
     @cached_property
-    def included_ratio(self) -> tuple[int, int]:
-        return self.included_units.as_integer_ratio()
+    def included_micro_units(self) -> int | bool:
+        return _micro_units(self.included_units)
 
     @cached_property
     def quantity_ratio(self) -> tuple[int, int]:
         return self.quantity.as_integer_ratio()
+
+    @cached_property
+    def micro_tiers(self) -> tuple[tuple[int | None, int], ...] | None:
+        """The tiers' bounds in millionths of a unit (None when a bound is finer than that)."""
+        bounds = [None if t.up_to is None else _micro_units(t.up_to) for t in self.tiers]
+        if any(b is False for b in bounds):
+            return None
+        return tuple((bound, t.unit_price_micros) for bound, t in zip(bounds, self.tiers))
+
+
+def _micro_units(value: Decimal) -> int | bool:
+    """`value` in millionths of a unit, exactly; False when it has more than 6 decimals."""
+    numerator, denominator = value.as_integer_ratio()
+    units, rest = divmod(numerator * 1_000_000, denominator)
+    return False if rest else units
 
 
 class Subscription(NamedTuple):
@@ -149,17 +164,35 @@ def metered_micros(item: Item, usage: Decimal) -> Decimal:
 
 
 def _metered_cents(item: Item, usage: Decimal) -> int:
-    """A metered line's amount, half-up to the cent; per_unit in integers (the hot path of the accrual)."""
-    if item.graduated:
+    """A metered line's amount, half-up to the cent, in integers (the hot path of the accrual).
+
+    Quantities are counted in millionths of a unit (the contract's numeric(20,6)); a value
+    finer than that takes the exact Decimal path.
+    """
+    used, included = _micro_units(usage), item.included_micro_units
+    tiers = item.micro_tiers if item.graduated else ()
+    if used is False or included is False or tiers is None:
         with localcontext(prec=80):  # exact: no product of these inputs comes near 80 digits
             numerator, denominator = metered_micros(item, usage).as_integer_ratio()
         return half_up_div(numerator, denominator * MICROS_PER_CENT)
-    used, used_den = usage.as_integer_ratio()
-    included, included_den = item.included_ratio
-    billable = used * included_den - included * used_den  # over used_den * included_den
-    if billable <= 0:
-        return 0
-    return half_up_div(billable * item.unit_price_micros, used_den * included_den * MICROS_PER_CENT)
+    billable = max(0, used - included)
+    micros = _graduated(billable, tiers) if item.graduated else billable * item.unit_price_micros
+    return half_up_div(micros, 1_000_000 * MICROS_PER_CENT)
+
+
+def _graduated(billable: int, tiers: tuple[tuple[int | None, int], ...]) -> int:
+    """graduated_micros in millionths of a unit: Σ units × price over the tiers (× 10^6)."""
+    total, lower = 0, 0
+    for index, (upper, price) in enumerate(tiers):
+        if index == len(tiers) - 1:
+            upper = None
+        units = (billable if upper is None else min(billable, upper)) - lower
+        if units > 0:
+            total += units * price
+        if upper is None or billable <= upper:
+            break
+        lower = upper
+    return total
 
 
 def quote(sub: Subscription, usage: dict[str, Decimal], period: Period, window_end: datetime) -> Quote:
@@ -176,8 +209,11 @@ def quote_all(subs, usage: dict[str, dict[str, Decimal]], period: Period, window
     month_start, month_end = period.start_at, period.end_at
     month_us = period.seconds * 1_000_000
     elapsed_us = _microseconds(window_end - month_start)
-    flat_scale = month_us * MICROS_PER_CENT
     no_usage: dict[str, Decimal] = {}
+    # Thousands of subscriptions share a few Item objects and most are active the whole window:
+    # an item's checks run once per currency, a flat line is computed once per activity.
+    checked: set[tuple[int, str]] = set()
+    flat_lines: dict[tuple[int, int, int], Line] = {}
     quotes = []
     for sub in subs:
         used = usage.get(sub.id, no_usage)
@@ -185,23 +221,36 @@ def quote_all(subs, usage: dict[str, dict[str, Decimal]], period: Period, window
         month_active_us = sub.active_microseconds(month_start, month_end)
         lines = []
         for item in sub.items:
-            if item.pricing_model not in PRICING_MODELS:
-                raise ArcadiaError(f"catalog item {item.sku} has unknown pricing_model {item.pricing_model!r}")
-            if item.currency != sub.currency and item.price_override_micros is None:
-                raise MixedCurrencyError(f"subscription {sub.id} item {item.sku}", {item.currency, sub.currency})
+            if (id(item), sub.currency) not in checked:
+                _check(item, sub)
+                checked.add((id(item), sub.currency))
             if item.metered:
                 quantity = used.get(item.catalog_item_id, ZERO)
                 amount = _metered_cents(item, quantity)
                 projected = half_up_div(amount * month_us, elapsed_us) if elapsed_us > 0 else 0
+                line = Line(item.catalog_item_id, item.sku, item.name, item.billing_kind, item.pricing_model,
+                            quantity, item.unit_price_micros, amount, projected)
             else:
-                quantity = item.quantity
-                units, units_den = item.quantity_ratio
-                flat = units * item.unit_price_micros  # micros × units_den
-                amount = half_up_div(flat * window_us, units_den * flat_scale)
-                projected = half_up_div(flat * month_active_us, units_den * flat_scale)
-            lines.append(Line(
-                item.catalog_item_id, item.sku, item.name, item.billing_kind, item.pricing_model,
-                quantity, item.unit_price_micros, amount, projected,
-            ))
+                key = (id(item), window_us, month_active_us)
+                line = flat_lines.get(key)
+                if line is None:
+                    line = flat_lines[key] = _flat_line(item, window_us, month_active_us, month_us)
+            lines.append(line)
         quotes.append(Quote(sub, tuple(lines)))
     return quotes
+
+
+def _check(item: Item, sub: Subscription) -> None:
+    if item.pricing_model not in PRICING_MODELS:
+        raise ArcadiaError(f"catalog item {item.sku} has unknown pricing_model {item.pricing_model!r}")
+    if item.currency != sub.currency and item.price_override_micros is None:
+        raise MixedCurrencyError(f"subscription {sub.id} item {item.sku}", {item.currency, sub.currency})
+
+
+def _flat_line(item: Item, window_us: int, month_active_us: int, month_us: int) -> Line:
+    """quantity × price × active share of the month, for the window and projected to the month's end."""
+    units, units_den = item.quantity_ratio
+    flat = units * item.unit_price_micros  # micros × units_den
+    scale = units_den * month_us * MICROS_PER_CENT
+    return Line(item.catalog_item_id, item.sku, item.name, item.billing_kind, item.pricing_model, item.quantity,
+                item.unit_price_micros, half_up_div(flat * window_us, scale), half_up_div(flat * month_active_us, scale))

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from arcadia.errors import ArcadiaError, MixedCurrencyError
 from arcadia.money import gst_cents, half_up, micros_to_cents, margin_pct
 from arcadia.period import UTC, Period
-from arcadia.quote import Item, Subscription, Tier, graduated_micros, quote
+from arcadia.quote import Item, Subscription, Tier, _metered_cents, graduated_micros, metered_micros, quote
 
 MARCH = Period.parse("2026-03-01")  # 31 days
 START = datetime(2026, 3, 1, tzinfo=UTC)
@@ -145,3 +147,21 @@ def test_instant_parse_refuses(value):
     from arcadia.period import parse_instant
     with pytest.raises(InputError, match="invalid instant"):
         parse_instant(value)
+
+
+@given(
+    usage=st.one_of(*(st.decimals(min_value=-10**6, max_value=10**12, places=places, allow_nan=False,
+                                  allow_infinity=False) for places in (0, 2, 6, 9))),
+    included=st.sampled_from([Decimal(0), Decimal(5), Decimal("0.5"), Decimal("100.000001")]),
+    price=st.integers(0, 10**9),
+    override=st.sampled_from([None, 7_777]),
+    model=st.sampled_from(["per_unit", "tiered"]),
+    bounds=st.lists(st.sampled_from([Decimal(10), Decimal("50.5"), Decimal(1000), Decimal("0.0000001")]), max_size=3),
+)
+def test_integer_pricing_equals_the_exact_decimal_definition(usage, included, price, override, model, bounds):
+    """The hot path (integers in millionths of a unit) prices exactly like metered_micros, finer values included."""
+    tiers = tuple(Tier(b, price + i) for i, b in enumerate(sorted(bounds))) + (Tier(None, max(price - 1, 0)),)
+    item = Item("c", "SKU", "n", "compute", model, price, override, included, tiers if model == "tiered" else ())
+    with localcontext(prec=80):
+        expected = micros_to_cents(metered_micros(item, usage))
+    assert _metered_cents(item, usage) == expected
