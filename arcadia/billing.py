@@ -34,31 +34,34 @@ def _tiers(raw: str | None) -> tuple[Tier, ...]:
 def active_subscriptions(conn: sa.Connection, start: datetime, end: datetime) -> list[Subscription]:
     """Subscriptions active at any time in [start, end), each with its priced items."""
     catalog = {row[0]: row for row in fetch_rows(conn, "catalog_items")}
-    # Thousands of subscriptions share a handful of (catalog item, override, quantity) shapes:
-    # each shape becomes one Item, its tiers parsed once.
-    items: dict[tuple, Item] = {}
-    grouped: dict[str, tuple[sa.Row, list[Item]]] = {}
-    for row in fetch_rows(conn, "active_subscription_items", window_start=start, window_end=end):
-        sub = grouped.get(row[0])
-        if sub is None:
-            sub = grouped[row[0]] = (row, [])
-        catalog_item_id, override, quantity = row[6:9]
-        if catalog.get(catalog_item_id) is not None:
-            shape = (catalog_item_id, override, quantity)
-            item = items.get(shape)
-            if item is None:
-                item = items[shape] = _item(catalog[catalog_item_id], override, quantity)
-            sub[1].append(item)
-    return [
-        Subscription(
-            id=str(sub_id), tenant_id=tenant_id,
-            deployment_id=None if deployment_id is None else str(deployment_id),
-            started_at=parse_instant(started_at),
-            ended_at=None if ended_at is None else parse_instant(ended_at),
-            currency=currency, items=tuple(sub_items),
-        )
-        for sub_id, ((_, tenant_id, deployment_id, started_at, ended_at, currency, *_), sub_items) in grouped.items()
-    ]
+    # Thousands of subscriptions share a few item lists, and the lists a few (catalog item, override,
+    # quantity) shapes: each list is parsed once and each shape becomes one Item, its tiers parsed once.
+    shapes: dict[tuple, Item] = {}
+    lists: dict[str | None, tuple[Item, ...]] = {None: ()}
+    subs = []
+    for sub_id, tenant_id, deployment_id, started_at, ended_at, currency, items in fetch_rows(
+            conn, "active_subscription_items", window_start=start, window_end=end):
+        if items not in lists:
+            lists[items] = _items(items, catalog, shapes)
+        subs.append(Subscription(
+            id=str(sub_id), tenant_id=tenant_id, deployment_id=None if deployment_id is None else str(deployment_id),
+            started_at=parse_instant(started_at), ended_at=None if ended_at is None else parse_instant(ended_at),
+            currency=currency, items=lists[items],
+        ))
+    return subs
+
+
+def _items(items: str, catalog: dict, shapes: dict[tuple, Item]) -> tuple[Item, ...]:
+    """Parse 'catalog_item_id override quantity,…' (see queries/active_subscription_items.sql)."""
+    parsed = []
+    for shape in (tuple(item.split(" ")) for item in items.split(",")):
+        catalog_item_id, override, quantity = shape
+        if catalog_item_id not in catalog:
+            continue  # a subscription item whose catalog row is gone prices nothing
+        if shape not in shapes:
+            shapes[shape] = _item(catalog[catalog_item_id], None if override == "-" else override, quantity)
+        parsed.append(shapes[shape])
+    return tuple(parsed)
 
 
 def _item(catalog: sa.Row, override, quantity) -> Item:
@@ -74,39 +77,45 @@ def _item(catalog: sa.Row, override, quantity) -> Item:
 
 def usage_totals(conn: sa.Connection, start: datetime, end: datetime) -> dict[str, dict[str, Decimal]]:
     """Σ usage per subscription and catalog item for readings in [start, end)."""
-    if uses_preaggregates(conn):
-        name, binds = _preaggregated_usage(parse_instant(start), parse_instant(end))
-    else:
-        name, binds = "usage_totals", {"window_start": start, "window_end": end}
-    totals: dict[str, dict[str, Decimal]] = defaultdict(dict)
-    for subscription_id, catalog_item_id, quantity_micros in fetch_rows(conn, name, **binds):
-        totals[str(subscription_id)][str(catalog_item_id)] = Decimal(int(quantity_micros)).scaleb(-6)
-    return totals
+    parts = (_preaggregated_usage(parse_instant(start), parse_instant(end)) if uses_preaggregates(conn)
+             else [(1, "usage_totals", {"window_start": start, "window_end": end})])
+    micros: dict[str, dict[str, int]] = defaultdict(dict)
+    for sign, name, binds in parts:
+        for subscription_id, catalog_item_id, quantity_micros in fetch_rows(conn, name, **binds):
+            per_item = micros[str(subscription_id)]
+            key = str(catalog_item_id)
+            per_item[key] = per_item.get(key, 0) + sign * int(quantity_micros)
+    return {sub: {item: Decimal(q).scaleb(-6) for item, q in items.items()} for sub, items in micros.items()}
 
 
 def _midnight(instant: datetime) -> datetime:
     return instant.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def _preaggregated_usage(start: datetime, end: datetime) -> tuple[str, dict]:
-    """Which pre-aggregate query sums [start, end), and its binds (see queries/preagg/usage_totals*.sql)."""
+def _preaggregated_usage(start: datetime, end: datetime) -> list[tuple[int, str, dict]]:
+    """The signed parts whose sum is the usage in [start, end), read from the pre-aggregates.
+
+    Whole UTC days come from agg_usage_day, the partial days at the window's edges from the raw
+    readings (the portable usage_totals query over a few hours, by the index on recorded_at).
+    Late in a month it is cheaper to count back from the month's total (agg_usage_month).
+    """
     month = Period.parse(start)
     if start == month.start_at and start < end <= month.end_at and 2 * (end - start) > month.end_at - start:
-        # Most of the month has passed: the month's total minus what lies after `end`.
         day_end = end if end == _midnight(end) else _midnight(end) + timedelta(days=1)
-        return "usage_totals_to_month_end", {
-            "month": month.start, "window_end": end, "after_day": day_end.date(), "month_end": month.end,
-            "day_end": day_end,
-        }
-    # Whole days [first, last) from the daily aggregate; the partial days at both ends from raw readings.
+        return [
+            (1, "usage_month", {"month": month.start}),
+            (-1, "usage_days", {"first_day": day_end.date(), "end_day": month.end}),
+            (-1, "usage_totals", {"window_start": end, "window_end": day_end}),
+        ]
     first = start if start == _midnight(start) else _midnight(start) + timedelta(days=1)
     last = _midnight(end)
     if first > last:  # no whole day inside the window: all of it from raw readings
-        first = last = end
-    return "usage_totals", {
-        "window_start": start, "window_end": end, "first_day": first.date(), "end_day": last.date(),
-        "head_end": first, "tail_start": last,
-    }
+        return [(1, "usage_totals", {"window_start": start, "window_end": end})]
+    return [
+        (1, "usage_days", {"first_day": first.date(), "end_day": last.date()}),
+        (1, "usage_totals", {"window_start": start, "window_end": first}),
+        (1, "usage_totals", {"window_start": last, "window_end": end}),
+    ]
 
 
 def quote_month(conn: sa.Connection, period: Period, until: datetime) -> list[Quote]:
