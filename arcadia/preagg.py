@@ -28,7 +28,8 @@ The aggregates (all amounts in cents, months as first-of-month dates):
 | agg_invoice | month, currency | monthly_pnl, data_months |
 | agg_revenue_deployment | month, deployment, invoice tenant, currency | deployment_pnl |
 | agg_revenue_kind | month, billing kind, currency | revenue_by_kind |
-| agg_usage_day / agg_usage_month | subscription, catalog item, UTC day / month | usage_totals (live accrual) |
+| agg_usage_day / agg_usage_month | subscription, catalog item, UTC day / month | usage_days, usage_month (live accrual) |
+| agg_subscription_items | subscription: its item list as text | active_subscription_items (live accrual) |
 
 Needs PostgreSQL 15 or newer (unique indexes with NULLS NOT DISTINCT).
 """
@@ -82,10 +83,13 @@ CREATE TABLE IF NOT EXISTS agg_usage_month (
     quantity numeric NOT NULL, reading_count bigint NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS uq_agg_usage_month ON agg_usage_month (period, subscription_id, catalog_item_id);
 CREATE INDEX IF NOT EXISTS ix_agg_usage_month_empty ON agg_usage_month (period) WHERE reading_count = 0;
+
+CREATE TABLE IF NOT EXISTS agg_subscription_items (
+    subscription_id uuid PRIMARY KEY, items text NOT NULL);
 """
 
 AGGREGATES = ["agg_cost_owner", "agg_cost_kind", "agg_invoice", "agg_revenue_deployment", "agg_revenue_kind",
-              "agg_usage_day", "agg_usage_month"]
+              "agg_usage_day", "agg_usage_month", "agg_subscription_items"]
 
 
 def _upsert(table: str, keys: list[str], values: dict[str, str], count: str, source: str) -> str:
@@ -242,6 +246,52 @@ INVOICE_MOVES = (
 )
 
 
+# A subscription's item list, in the text form of queries/active_subscription_items.sql: rewritten
+# whenever one of its items changes, or a catalog item's sku (the list's order) changes.
+ITEM_LIST = (
+    "SELECT si.subscription_id, string_agg(CAST(si.catalog_item_id AS TEXT) || ' ' || "
+    "COALESCE(CAST(si.unit_price_micros AS TEXT), '-') || ' ' || CAST(si.quantity AS TEXT), ',' "
+    "ORDER BY c.sku, si.id) FROM subscription_items AS si LEFT JOIN catalog_items AS c ON c.id = si.catalog_item_id "
+)
+
+
+def _relist(ids: str) -> str:
+    """Rewrite the item lists of the subscriptions `ids` selects."""
+    return (
+        f"DELETE FROM agg_subscription_items WHERE subscription_id IN ({ids});\n"
+        f"INSERT INTO agg_subscription_items (subscription_id, items) {ITEM_LIST}"
+        f"WHERE si.subscription_id IN ({ids}) GROUP BY si.subscription_id;\n"
+    )
+
+
+ITEM_LIST_DELTAS = {
+    "INSERT": "SELECT n.subscription_id FROM new_rows AS n",
+    "DELETE": "SELECT o.subscription_id FROM old_rows AS o",
+    "UPDATE": "SELECT n.subscription_id FROM new_rows AS n UNION SELECT o.subscription_id FROM old_rows AS o",
+}
+
+
+def _item_list_triggers() -> str:
+    sql = []
+    for op, ids in ITEM_LIST_DELTAS.items():
+        name = f"arcadia_agg_subscription_items_{op.lower()}"
+        sql.append(
+            f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $fn$\nBEGIN\n{_relist(ids)}"
+            "RETURN NULL;\nEND\n$fn$;\n"
+            f"DROP TRIGGER IF EXISTS {name} ON subscription_items;\n"
+            f"CREATE TRIGGER {name} AFTER {op} ON subscription_items {REFERENCING[op]} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {name}();\n"
+        )
+    sql.append(
+        "CREATE OR REPLACE FUNCTION arcadia_agg_subscription_items_truncate() RETURNS trigger LANGUAGE plpgsql AS $fn$\n"
+        "BEGIN\nDELETE FROM agg_subscription_items;\nRETURN NULL;\nEND\n$fn$;\n"
+        "DROP TRIGGER IF EXISTS arcadia_agg_subscription_items_truncate ON subscription_items;\n"
+        "CREATE TRIGGER arcadia_agg_subscription_items_truncate AFTER TRUNCATE ON subscription_items "
+        "FOR EACH STATEMENT EXECUTE FUNCTION arcadia_agg_subscription_items_truncate();\n"
+    )
+    return "".join(sql)
+
+
 def _row_trigger(name: str, table: str, columns: str, when: str, body: str) -> str:
     return (
         f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $fn$\nBEGIN\n{body}"
@@ -265,12 +315,16 @@ ROW_TRIGGERS = (
                    "OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id OR OLD.currency IS DISTINCT FROM NEW.currency "
                    "OR OLD.id IS DISTINCT FROM NEW.id",
                    INVOICE_MOVES)
+    + _row_trigger("arcadia_agg_catalog_item_renamed", "catalog_items", "id, sku",
+                   "OLD.sku IS DISTINCT FROM NEW.sku OR OLD.id IS DISTINCT FROM NEW.id",
+                   _relist("SELECT s.subscription_id FROM subscription_items AS s "
+                           "WHERE s.catalog_item_id IN (OLD.id, NEW.id)"))
 )
 
 
 def install_sql() -> str:
     """The whole DDL: aggregate tables, trigger functions and triggers (idempotent)."""
-    return TABLES + "".join(_statement_triggers(t) for t in SOURCES) + ROW_TRIGGERS
+    return TABLES + "".join(_statement_triggers(t) for t in SOURCES) + _item_list_triggers() + ROW_TRIGGERS
 
 
 def rebuild_sql() -> str:
@@ -278,7 +332,8 @@ def rebuild_sql() -> str:
     whole = "(SELECT t.*, 1 AS sign FROM {table} AS t)"
     clear = f"TRUNCATE {', '.join(AGGREGATES)};\n"
     fills = "".join(s.replace("{delta}", whole.format(table=table)) for table, stmts in SOURCES.items() for s in stmts)
-    return clear + fills
+    lists = f"INSERT INTO agg_subscription_items (subscription_id, items) {ITEM_LIST}GROUP BY si.subscription_id;\n"
+    return clear + fills + lists
 
 
 def install(conn: sa.Connection) -> None:
@@ -289,7 +344,8 @@ def install(conn: sa.Connection) -> None:
 
 def rebuild(conn: sa.Connection) -> None:
     """Recompute every aggregate from the raw contract rows, with writers held off meanwhile."""
-    _script(conn, f"LOCK TABLE {', '.join(SOURCES)}, cloud_resources, cloud_deployments IN SHARE MODE;\n"
+    _script(conn, f"LOCK TABLE {', '.join(SOURCES)}, cloud_resources, cloud_deployments, subscription_items, "
+                  "catalog_items IN SHARE MODE;\n"
                   + rebuild_sql() + "".join(f"ANALYZE {agg};\n" for agg in AGGREGATES))
 
 

@@ -88,6 +88,15 @@ STEPS = {
         "UPDATE usage_records SET recorded_at = recorded_at + INTERVAL '3 days' WHERE quantity > 2",
         "DELETE FROM usage_records WHERE quantity < 0.5",
     ],
+    "subscription items added, repriced, removed; a catalog sku renamed (the lines' order)": [
+        "INSERT INTO subscription_items (id, subscription_id, catalog_item_id, quantity, unit_price_micros) VALUES"
+        " ('51000000-0000-4000-8000-000000000009', '50000000-0000-4000-8000-000000000002',"
+        " 'd0000000-0000-4000-8000-000000000001', 3, 1000000)",
+        "UPDATE subscription_items SET quantity = quantity + 1, unit_price_micros = 20000"
+        " WHERE catalog_item_id = 'd0000000-0000-4000-8000-000000000002'",
+        "DELETE FROM subscription_items WHERE id = '51000000-0000-4000-8000-000000000003'",
+        "UPDATE catalog_items SET sku = 'A-PLATFORM' WHERE sku = 'PLATFORM'",
+    ],
     "truncate usage": ["TRUNCATE usage_records"],
     "truncate invoices": ["TRUNCATE tenant_invoice_lines, tenant_invoices"],
     "truncate cost lines": ["TRUNCATE cloud_cost_lines"],
