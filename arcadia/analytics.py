@@ -94,8 +94,9 @@ class MarginSummary:
         return bool(self.cost_line_count or self.invoice_count)
 
 
-def _worst_first(rows, key):
-    return tuple(sorted(rows, key=lambda r: (r.revenue_cents - r.cogs_cents, key(r))))
+def _worst_first(rows):
+    """Margin ascending, then id (the third field of a tenant or deployment row)."""
+    return tuple(sorted(rows, key=lambda r: (r[0] - r[1], r[2])))
 
 
 def margin_summary(engine: sa.Engine, period: Period, now: datetime | None = None) -> MarginSummary:
@@ -115,11 +116,10 @@ def margin_summary(engine: sa.Engine, period: Period, now: datetime | None = Non
             unattributed += cogs_cents
         else:
             tenants.append(TenantPnL(revenue_cents, cogs_cents, tenant_id, name, kind))
-    tenants = _worst_first(tenants, key=lambda t: t.tenant_id)
+    tenants = _worst_first(tenants)
     deployments = _worst_first(
         (DeploymentPnL(int(revenue_cents), int(cogs_cents), str(deployment_id), name, tenant_id)
-         for deployment_id, name, tenant_id, _, revenue_cents, cogs_cents in deployment_rows),
-        key=lambda d: d.deployment_id,
+         for deployment_id, name, tenant_id, _, revenue_cents, cogs_cents in deployment_rows)
     )
     warnings = []
     if invoices and not cost_lines:
