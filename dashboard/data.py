@@ -1,6 +1,9 @@
 """Cached access to the analytics for the pages: one engine per process, results keyed on URL and period.
 
 Every function returns the analytics objects unchanged: pages render them, never recompute them.
+The figures are immutable (frozen dataclasses of tuples), so they are cached as shared resources:
+a large reseller's month (tens of thousands of rows) is not copied out of a pickle on every rerun,
+and held once per server, not once per session.
 """
 
 from __future__ import annotations
@@ -28,22 +31,22 @@ def _engine(url: str):
     return get_engine(url)
 
 
-@st.cache_data(ttl=MONTH_TTL, show_spinner=False)
+@st.cache_resource(ttl=MONTH_TTL, max_entries=64, show_spinner=False)
 def margin(url: str, period: str) -> analytics.MarginSummary:
     return analytics.margin_summary(_engine(url), Period.parse(period), datetime.now(UTC))
 
 
-@st.cache_data(ttl=MONTH_TTL, show_spinner=False)
+@st.cache_resource(ttl=MONTH_TTL, max_entries=64, show_spinner=False)
 def trend(url: str, last: str) -> tuple[analytics.MonthPnL, ...]:
     return analytics.monthly_pnl(_engine(url), Period.parse(last))
 
 
-@st.cache_data(ttl=MONTH_TTL, show_spinner=False)
+@st.cache_resource(ttl=MONTH_TTL, max_entries=64, show_spinner=False)
 def by_kind(url: str, period: str) -> analytics.ByKind:
     return analytics.by_kind(_engine(url), Period.parse(period))
 
 
-@st.cache_data(ttl=ACCRUAL_TTL, show_spinner=False)
+@st.cache_resource(ttl=ACCRUAL_TTL, max_entries=16, show_spinner=False)
 def accrual(url: str, as_of: str | None = None) -> analytics.Accrual:
     return analytics.live_accrual(_engine(url), as_of and datetime.fromisoformat(as_of))
 

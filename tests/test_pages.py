@@ -28,6 +28,7 @@ MARCH = Period.parse("2026-03-01")
 
 def app_test(url: str | None, monkeypatch, *, user=None, auth=True, page=None, **params) -> AppTest:
     st.cache_data.clear()
+    st.cache_resource.clear()
     if url is None:
         monkeypatch.delenv(db.URL_ENV, raising=False)
     else:
@@ -272,6 +273,7 @@ def test_non_admin_sees_no_access_and_no_figures(url, monkeypatch, page):
 def test_a_page_run_on_its_own_applies_the_same_gate(url, monkeypatch, page):
     """Streamlit may run a pages/ file without app.py (fresh process): the page gates itself."""
     st.cache_data.clear()
+    st.cache_resource.clear()
     monkeypatch.setenv(db.URL_ENV, url)
     for user, shown in ((TENANT_USER, False), ({"is_logged_in": False}, False), (ADMIN, True)):
         at = AppTest.from_file(str(Path(APP).parent / page), default_timeout=60)
