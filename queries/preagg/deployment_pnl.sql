@@ -18,7 +18,7 @@ WITH combined AS (
 ),
 per_deployment AS (
     SELECT deployment_id, currency, MAX(invoice_tenant_id) AS invoice_tenant_id,
-           SUM(revenue_cents) AS revenue_cents, SUM(cogs_cents) AS cogs_cents
+           CAST(SUM(revenue_cents) AS BIGINT) AS revenue_cents, CAST(SUM(cogs_cents) AS BIGINT) AS cogs_cents
     FROM combined
     GROUP BY deployment_id, currency
 )

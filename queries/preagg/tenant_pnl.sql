@@ -15,8 +15,9 @@ WITH combined AS (
     WHERE a.period >= :period_start AND a.period < :period_end
 ),
 per_tenant AS (
-    SELECT tenant_id, currency, SUM(revenue_cents) AS revenue_cents, SUM(cogs_cents) AS cogs_cents,
-           SUM(invoice_count) AS invoice_count, SUM(cost_line_count) AS cost_line_count
+    SELECT tenant_id, currency, CAST(SUM(revenue_cents) AS BIGINT) AS revenue_cents,
+           CAST(SUM(cogs_cents) AS BIGINT) AS cogs_cents, CAST(SUM(invoice_count) AS BIGINT) AS invoice_count,
+           CAST(SUM(cost_line_count) AS BIGINT) AS cost_line_count
     FROM combined
     GROUP BY tenant_id, currency
 )
