@@ -59,6 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 # --- comparison documents: every figure as plain dicts of integer cents --------------------------------------
 
 def margin_doc(summary: analytics.MarginSummary) -> dict:
+    """Overall, per-tenant and per-deployment revenue and COGS in cents."""
     pair = lambda row: {"revenue": row.revenue_cents, "cogs": row.cogs_cents}  # noqa: E731
     return {
         "overall": {"revenue": summary.overall.revenue_cents, "cogs": summary.overall.cogs_cents,
@@ -70,15 +71,18 @@ def margin_doc(summary: analytics.MarginSummary) -> dict:
 
 
 def by_kind_doc(breakdown: analytics.ByKind) -> dict:
+    """Revenue by billing kind and COGS by provider kind, in cents."""
     return {"revenue": {k.kind: k.amount_cents for k in breakdown.revenue},
             "cogs": {k.kind: k.amount_cents for k in breakdown.cogs}}
 
 
 def monthly_doc(months: tuple[analytics.MonthPnL, ...]) -> dict:
+    """Revenue and COGS per month, in cents."""
     return {str(m.period): {"revenue": m.revenue_cents, "cogs": m.cogs_cents} for m in months}
 
 
 def accrual_doc(accrual: analytics.Accrual) -> dict:
+    """Accrual totals and each subscription's subtotal, GST, total and projection, in cents."""
     return {
         "totals": {"subtotal": accrual.subtotal_cents, "tax": accrual.tax_cents, "total": accrual.total_cents,
                    "projected_subtotal": accrual.projected_subtotal_cents},
@@ -89,16 +93,19 @@ def accrual_doc(accrual: analytics.Accrual) -> dict:
 
 
 def months_doc(months: list[Period]) -> dict:
+    """The months offered (as keys)."""
     return {str(m): True for m in months}
 
 
 def freshness_doc(fresh: coverage.Freshness) -> dict:
+    """The freshness stamps as ISO text."""
     iso = lambda instant: None if instant is None else instant.isoformat()  # noqa: E731
     return {"latest_cost_line_at": iso(fresh.latest_cost_line_at), "latest_usage_at": iso(fresh.latest_usage_at),
             "latest_invoice_at": iso(fresh.latest_invoice_at)}
 
 
 def _flatten(doc: dict, prefix: tuple = ()) -> dict[tuple, object]:
+    """{path of keys: value} of every leaf of a nested document."""
     flat = {}
     for key, value in doc.items():
         if isinstance(value, dict):
@@ -146,6 +153,8 @@ def peak_rss_mb() -> float:
 
 @dataclass(frozen=True)
 class Figure:
+    """One figure: how the project computes it, how to compare it, its raw SQL and its naive twin."""
+
     name: str
     project: Callable[[sa.Engine], object]  # the analytics call, on any engine (normal or raw)
     doc: Callable[[object], dict]  # its comparison document
@@ -357,6 +366,9 @@ def print_report(report: dict) -> None:
         api = report["api"]
         print(f"API cold: /margin {_ms(api['margin_ms'])} ms, /accrual {_ms(api['accrual_ms'])} ms; "
               f"server peak RSS after every page: {report['server_peak_rss_mb']} MB")
+        for name in ("margin", "accrual"):
+            if f"{name}_error" in api:
+                print(f"  API /{name} failed: {api[f'{name}_error']}")
     else:
         print(f"pages: {report.get('pages_note')}")
     bulk = report["bulk_load"]

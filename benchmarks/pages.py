@@ -24,6 +24,7 @@ import re
 import secrets
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -114,14 +115,18 @@ def vm_hwm_mb(pid: int) -> float:
     raise RuntimeError(f"no VmHWM for process {pid}")
 
 
-def _api_ms(base: str, path: str, token: str) -> float:
+def _api(base: str, name: str, path: str, token: str) -> dict:
+    """{name_ms: the request's milliseconds} or, when it fails, {name_ms: None, name_error: why}."""
     request = urllib.request.Request(f"{base}{path}", headers={"Authorization": f"Bearer {token}"})
     started = time.perf_counter()
-    with urllib.request.urlopen(request, timeout=TIMEOUT_MS / 1000) as response:
-        response.read()
-        if response.status != 200:
-            raise RuntimeError(f"{path} answered {response.status}")
-    return round((time.perf_counter() - started) * 1000, 1)
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_MS / 1000) as response:
+            response.read()
+    except urllib.error.HTTPError as exc:
+        return {f"{name}_ms": None, f"{name}_error": f"HTTP {exc.code}: {exc.read()[:300].decode(errors='replace')}"}
+    except OSError as exc:
+        return {f"{name}_ms": None, f"{name}_error": str(exc)[:300]}
+    return {f"{name}_ms": round((time.perf_counter() - started) * 1000, 1)}
 
 
 def measure(url: str, period: Period, as_of: datetime) -> dict:
@@ -135,9 +140,9 @@ def measure(url: str, period: Period, as_of: datetime) -> dict:
         with tempfile.TemporaryDirectory(prefix="arcadia-bench-") as workdir:
             dashboard = Dashboard(url, Path(workdir), secret)
             with dashboard.server() as served:  # a fresh server: the API's first requests
-                api = {"margin_ms": _api_ms(served.base, f"/api/v1/dashboard/margin?period={period}", token),
-                       "accrual_ms": _api_ms(served.base, f"/api/v1/dashboard/accrual?as_of={quote(as_of.isoformat())}",
-                                             token)}
+                api = {**_api(served.base, "margin", f"/api/v1/dashboard/margin?period={period}", token),
+                       **_api(served.base, "accrual", f"/api/v1/dashboard/accrual?as_of={quote(as_of.isoformat())}",
+                              token)}
             pages = {}
             for slug, path, title in PAGES:
                 with dashboard.server() as served:
