@@ -23,11 +23,12 @@ The aggregates (all amounts in cents, months as first-of-month dates):
 
 | table | grain | read by |
 |---|---|---|
-| agg_cost_owner | month, tenant, deployment, currency | tenant_pnl, deployment_pnl |
+| agg_cost_tenant | month, tenant (NULL: unattributed), currency | tenant_pnl |
 | agg_cost_kind | month, provider kind, currency | cogs_by_kind, monthly_pnl, data_months |
 | agg_invoice | month, currency | monthly_pnl, data_months |
 | agg_revenue_deployment | month, deployment, invoice tenant, currency | deployment_pnl |
 | agg_revenue_kind | month, billing kind, currency | revenue_by_kind |
+| agg_pnl_deployment | month, deployment, currency (revenue and COGS side by side) | deployment_pnl |
 | agg_usage_day / agg_usage_month | subscription, catalog item, UTC day / month | usage_days, usage_month (live accrual) |
 | agg_subscription_items | subscription: its item list as text | active_subscription_items (live accrual) |
 
@@ -39,12 +40,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 TABLES = """
-CREATE TABLE IF NOT EXISTS agg_cost_owner (
-    period date NOT NULL, tenant_id text, deployment_id uuid, currency text NOT NULL,
+CREATE TABLE IF NOT EXISTS agg_cost_tenant (
+    period date NOT NULL, tenant_id text, currency text NOT NULL,
     amount_cents bigint NOT NULL, line_count bigint NOT NULL);
-CREATE UNIQUE INDEX IF NOT EXISTS uq_agg_cost_owner
-    ON agg_cost_owner (period, tenant_id, deployment_id, currency) NULLS NOT DISTINCT;
-CREATE INDEX IF NOT EXISTS ix_agg_cost_owner_empty ON agg_cost_owner (period) WHERE line_count = 0;
+CREATE UNIQUE INDEX IF NOT EXISTS uq_agg_cost_tenant
+    ON agg_cost_tenant (period, tenant_id, currency) NULLS NOT DISTINCT;
+CREATE INDEX IF NOT EXISTS ix_agg_cost_tenant_empty ON agg_cost_tenant (period) WHERE line_count = 0;
 
 CREATE TABLE IF NOT EXISTS agg_cost_kind (
     period date NOT NULL, kind text NOT NULL, currency text NOT NULL,
@@ -84,12 +85,20 @@ CREATE TABLE IF NOT EXISTS agg_usage_month (
 CREATE UNIQUE INDEX IF NOT EXISTS uq_agg_usage_month ON agg_usage_month (period, subscription_id, catalog_item_id);
 CREATE INDEX IF NOT EXISTS ix_agg_usage_month_empty ON agg_usage_month (period) WHERE reading_count = 0;
 
+CREATE TABLE IF NOT EXISTS agg_pnl_deployment (
+    period date NOT NULL, deployment_id uuid NOT NULL, currency text NOT NULL,
+    revenue_cents bigint NOT NULL, revenue_lines bigint NOT NULL, cogs_cents bigint NOT NULL, cost_lines bigint NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS uq_agg_pnl_deployment
+    ON agg_pnl_deployment (period, deployment_id, currency) NULLS NOT DISTINCT;
+CREATE INDEX IF NOT EXISTS ix_agg_pnl_deployment_empty ON agg_pnl_deployment (period)
+    WHERE revenue_lines + cost_lines = 0;
+
 CREATE TABLE IF NOT EXISTS agg_subscription_items (
     subscription_id uuid PRIMARY KEY, items text NOT NULL);
 """
 
-AGGREGATES = ["agg_cost_owner", "agg_cost_kind", "agg_invoice", "agg_revenue_deployment", "agg_revenue_kind",
-              "agg_usage_day", "agg_usage_month", "agg_subscription_items"]
+AGGREGATES = ["agg_cost_tenant", "agg_cost_kind", "agg_invoice", "agg_revenue_deployment", "agg_revenue_kind",
+              "agg_pnl_deployment", "agg_usage_day", "agg_usage_month", "agg_subscription_items"]
 
 
 def _upsert(table: str, keys: list[str], values: dict[str, str], count: str, source: str) -> str:
@@ -115,21 +124,29 @@ def _upsert(table: str, keys: list[str], values: dict[str, str], count: str, sou
     )
 
 
+PNL_DEPLOYMENT = (["period", "deployment_id", "currency"],
+                  {"revenue_cents": "bigint", "revenue_lines": "bigint", "cogs_cents": "bigint", "cost_lines": "bigint"},
+                  "revenue_lines + cost_lines")
+
 # Each source table's contributions. `{delta}` is a row set shaped like the source
 # table plus a `sign` column: the new rows (+1), the old rows (-1), or the whole table (+1, rebuild).
 MONTH = "CAST(date_trunc('month', x.period) AS date)"
 SOURCES: dict[str, list[str]] = {
     "cloud_cost_lines": [
-        _upsert("agg_cost_owner", ["period", "tenant_id", "deployment_id", "currency"],
+        _upsert("agg_cost_tenant", ["period", "tenant_id", "currency"],
                 {"amount_cents": "bigint", "line_count": "bigint"}, "line_count",
                 f"SELECT {MONTH} AS period, COALESCE(d.tenant_id, r.tenant_id) AS tenant_id, "
-                "r.deployment_id, x.currency, x.sign * x.amount_cents AS amount_cents, x.sign AS line_count "
+                "x.currency, x.sign * x.amount_cents AS amount_cents, x.sign AS line_count "
                 "FROM {delta} AS x LEFT JOIN cloud_resources AS r ON r.id = x.resource_id "
                 "LEFT JOIN cloud_deployments AS d ON d.id = r.deployment_id"),
         _upsert("agg_cost_kind", ["period", "kind", "currency"],
                 {"amount_cents": "bigint", "line_count": "bigint"}, "line_count",
                 f"SELECT {MONTH} AS period, x.kind, x.currency, x.sign * x.amount_cents AS amount_cents, "
                 "x.sign AS line_count FROM {delta} AS x"),
+        _upsert("agg_pnl_deployment", *PNL_DEPLOYMENT,
+                f"SELECT {MONTH} AS period, r.deployment_id, x.currency, 0 AS revenue_cents, 0 AS revenue_lines, "
+                "x.sign * x.amount_cents AS cogs_cents, x.sign AS cost_lines "
+                "FROM {delta} AS x JOIN cloud_resources AS r ON r.id = x.resource_id WHERE r.deployment_id IS NOT NULL"),
     ],
     "tenant_invoices": [
         _upsert("agg_invoice", ["period", "currency"],
@@ -151,6 +168,11 @@ SOURCES: dict[str, list[str]] = {
                 "SELECT CAST(date_trunc('month', i.period) AS date) AS period, x.billing_kind, i.currency, "
                 "x.sign * x.amount_cents AS amount_cents, x.sign AS line_count "
                 "FROM {delta} AS x JOIN tenant_invoices AS i ON i.id = x.invoice_id WHERE i.status <> 'void'"),
+        _upsert("agg_pnl_deployment", *PNL_DEPLOYMENT,
+                "SELECT CAST(date_trunc('month', i.period) AS date) AS period, x.deployment_id, i.currency, "
+                "x.sign * x.amount_cents AS revenue_cents, x.sign AS revenue_lines, 0 AS cogs_cents, 0 AS cost_lines "
+                "FROM {delta} AS x JOIN tenant_invoices AS i ON i.id = x.invoice_id "
+                "WHERE i.status <> 'void' AND x.deployment_id IS NOT NULL"),
     ],
     "usage_records": [
         _upsert("agg_usage_day", ["day", "subscription_id", "catalog_item_id"],
@@ -175,11 +197,16 @@ REFERENCING = {
     "DELETE": "REFERENCING OLD TABLE AS old_rows",
     "UPDATE": "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
 }
+_CLEAR_COGS = ("UPDATE agg_pnl_deployment SET cogs_cents = 0, cost_lines = 0;\n"
+               "DELETE FROM agg_pnl_deployment WHERE revenue_lines + cost_lines = 0;\n")
+_CLEAR_REVENUE = ("UPDATE agg_pnl_deployment SET revenue_cents = 0, revenue_lines = 0;\n"
+                  "DELETE FROM agg_pnl_deployment WHERE revenue_lines + cost_lines = 0;\n")
 TRUNCATES = {
-    "cloud_cost_lines": ["agg_cost_owner", "agg_cost_kind"],
-    "tenant_invoices": ["agg_invoice", "agg_revenue_deployment", "agg_revenue_kind"],
-    "tenant_invoice_lines": ["agg_revenue_deployment", "agg_revenue_kind"],
-    "usage_records": ["agg_usage_day", "agg_usage_month"],
+    "cloud_cost_lines": "DELETE FROM agg_cost_tenant;\nDELETE FROM agg_cost_kind;\n" + _CLEAR_COGS,
+    "tenant_invoices": "DELETE FROM agg_invoice;\nDELETE FROM agg_revenue_deployment;\nDELETE FROM agg_revenue_kind;\n"
+                       + _CLEAR_REVENUE,
+    "tenant_invoice_lines": "DELETE FROM agg_revenue_deployment;\nDELETE FROM agg_revenue_kind;\n" + _CLEAR_REVENUE,
+    "usage_records": "DELETE FROM agg_usage_day;\nDELETE FROM agg_usage_month;\n",
 }
 
 
@@ -196,9 +223,8 @@ def _statement_triggers(table: str) -> str:
             f"FOR EACH STATEMENT EXECUTE FUNCTION {name}();\n"
         )
     name = f"arcadia_agg_{table}_truncate"
-    clears = "".join(f"DELETE FROM {agg};\n" for agg in TRUNCATES[table])
     sql.append(
-        f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $fn$\nBEGIN\n{clears}"
+        f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $fn$\nBEGIN\n{TRUNCATES[table]}"
         "RETURN NULL;\nEND\n$fn$;\n"
         f"DROP TRIGGER IF EXISTS {name} ON {table};\n"
         f"CREATE TRIGGER {name} AFTER TRUNCATE ON {table} FOR EACH STATEMENT EXECUTE FUNCTION {name}();\n"
@@ -207,12 +233,18 @@ def _statement_triggers(table: str) -> str:
 
 
 # A resource moving to another tenant or deployment moves its cost lines' COGS, in every month.
-_OWNER_MOVE = _upsert(
-    "agg_cost_owner", ["period", "tenant_id", "deployment_id", "currency"],
+_TENANT_COGS_MOVE = _upsert(
+    "agg_cost_tenant", ["period", "tenant_id", "currency"],
     {"amount_cents": "bigint", "line_count": "bigint"}, "line_count",
-    "SELECT CAST(date_trunc('month', c.period) AS date) AS period, m.tenant_id, m.deployment_id, c.currency, "
+    "SELECT CAST(date_trunc('month', c.period) AS date) AS period, m.tenant_id, c.currency, "
     "m.sign * c.amount_cents AS amount_cents, m.sign AS line_count "
     "FROM cloud_cost_lines AS c JOIN ({moves}) AS m ON m.resource_id = c.resource_id",
+)
+_DEPLOYMENT_COGS_MOVE = _upsert(
+    "agg_pnl_deployment", *PNL_DEPLOYMENT,
+    "SELECT CAST(date_trunc('month', c.period) AS date) AS period, m.deployment_id, c.currency, 0 AS revenue_cents, "
+    "0 AS revenue_lines, m.sign * c.amount_cents AS cogs_cents, m.sign AS cost_lines "
+    "FROM cloud_cost_lines AS c JOIN ({moves}) AS m ON m.resource_id = c.resource_id WHERE m.deployment_id IS NOT NULL",
 )
 RESOURCE_MOVES = (
     "SELECT OLD.id AS resource_id, COALESCE(od.tenant_id, OLD.tenant_id) AS tenant_id, "
@@ -243,6 +275,10 @@ INVOICE_MOVES = (
             f"SELECT * FROM ({_INVOICE_LINES}) AS moved WHERE moved.deployment_id IS NOT NULL")
     + _upsert("agg_revenue_kind", ["period", "billing_kind", "currency"],
               {"amount_cents": "bigint", "line_count": "bigint"}, "line_count", _INVOICE_LINES)
+    + _upsert("agg_pnl_deployment", *PNL_DEPLOYMENT,
+              "SELECT moved.period, moved.deployment_id, moved.currency, moved.amount_cents AS revenue_cents, "
+              f"moved.line_count AS revenue_lines, 0 AS cogs_cents, 0 AS cost_lines FROM ({_INVOICE_LINES}) AS moved "
+              "WHERE moved.deployment_id IS NOT NULL")
 )
 
 
@@ -306,10 +342,10 @@ ROW_TRIGGERS = (
     _row_trigger("arcadia_agg_resource_moved", "cloud_resources", "id, tenant_id, deployment_id",
                  "OLD.tenant_id IS DISTINCT FROM NEW.tenant_id OR OLD.deployment_id IS DISTINCT FROM NEW.deployment_id "
                  "OR OLD.id IS DISTINCT FROM NEW.id",
-                 _OWNER_MOVE.replace("{moves}", RESOURCE_MOVES))
+                 (_TENANT_COGS_MOVE + _DEPLOYMENT_COGS_MOVE).replace("{moves}", RESOURCE_MOVES))
     + _row_trigger("arcadia_agg_deployment_moved", "cloud_deployments", "id, tenant_id",
                    "OLD.tenant_id IS DISTINCT FROM NEW.tenant_id OR OLD.id IS DISTINCT FROM NEW.id",
-                   _OWNER_MOVE.replace("{moves}", DEPLOYMENT_MOVES))
+                   _TENANT_COGS_MOVE.replace("{moves}", DEPLOYMENT_MOVES))
     + _row_trigger("arcadia_agg_invoice_moved", "tenant_invoices", "id, status, period, tenant_id, currency",
                    "(OLD.status = 'void') IS DISTINCT FROM (NEW.status = 'void') OR OLD.period IS DISTINCT FROM NEW.period "
                    "OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id OR OLD.currency IS DISTINCT FROM NEW.currency "

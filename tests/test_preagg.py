@@ -183,7 +183,7 @@ def test_aggregates_hold_no_empty_rows(pg):
         for statement in STEPS["delete cost lines"] + STEPS["truncate usage"]:
             conn.exec_driver_sql(statement)
         counts = [conn.exec_driver_sql(f"SELECT COUNT(*) FROM {t} WHERE {c} = 0").scalar() for t, c in (
-            ("agg_cost_owner", "line_count"), ("agg_cost_kind", "line_count"), ("agg_usage_day", "reading_count"))]
+            ("agg_cost_tenant", "line_count"), ("agg_cost_kind", "line_count"), ("agg_usage_day", "reading_count"))]
         usage = conn.exec_driver_sql("SELECT COUNT(*) FROM agg_usage_month").scalar()
     assert counts == [0, 0, 0] and usage == 0
 

@@ -1,6 +1,6 @@
 -- Per-tenant P&L of one period, from the pre-aggregates (PostgreSQL; same result as ../tenant_pnl.sql).
 -- Grain: one row per (tenant_id, currency); tenant_id NULL is the unattributed COGS.
--- Revenue: live invoices of the month (index on tenant_invoices.period); COGS: agg_cost_owner,
+-- Revenue: live invoices of the month (index on tenant_invoices.period); COGS: agg_cost_tenant,
 -- where the triggers keep each month's cost lines under COALESCE(deployment.tenant_id, resource.tenant_id).
 -- Binds: period_start, period_end (dates, half-open).
 WITH combined AS (
@@ -11,7 +11,7 @@ WITH combined AS (
     UNION ALL
     SELECT a.tenant_id, a.currency, 0 AS revenue_cents, a.amount_cents AS cogs_cents,
            0 AS invoice_count, a.line_count AS cost_line_count
-    FROM agg_cost_owner AS a
+    FROM agg_cost_tenant AS a
     WHERE a.period >= :period_start AND a.period < :period_end
 ),
 per_tenant AS (
