@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -212,19 +213,20 @@ class Accrual:
     quotes: tuple[Quote, ...]
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
-    @property
+    # Cached: a large accrual has 10,000 quotes, and every surface reads each total more than once.
+    @cached_property
     def subtotal_cents(self) -> int:
         return sum(q.subtotal_cents for q in self.quotes)
 
-    @property
+    @cached_property
     def tax_cents(self) -> int:
         return sum(q.tax_cents for q in self.quotes)
 
-    @property
+    @cached_property
     def total_cents(self) -> int:
-        return sum(q.total_cents for q in self.quotes)
+        return self.subtotal_cents + self.tax_cents
 
-    @property
+    @cached_property
     def projected_subtotal_cents(self) -> int:
         return sum(q.projected_subtotal_cents for q in self.quotes)
 

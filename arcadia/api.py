@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+import orjson
 import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.datastructures import QueryParams
@@ -24,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from arcadia import analytics, db, embedded, report
+from arcadia import analytics, db, embedded, gcpause, report
 from arcadia.auth import JWKS_URL_ENV, SECRET_ENV, AuthConfig, AuthUnavailable, Forbidden, Unauthorized, verify_bearer
 from arcadia.errors import AccessDenied, ArcadiaError, DatabaseUnavailable, InputError
 from arcadia.openapi import DEMO_HEADER, PREFIX, openapi_document
@@ -37,6 +38,14 @@ DEMO_WARNING = (
 )
 # Figures are per-operator financial data behind a bearer token: no shared caches.
 _NO_STORE = {"Cache-Control": "no-store"}
+
+
+class _FigureResponse(JSONResponse):
+    """A figure's document serialised by orjson: a large month's accrual is ~7 MB of JSON, which the
+    standard library takes ~85 ms to write and orjson ~10 ms. Same bytes' meaning: compact UTF-8."""
+
+    def render(self, content) -> bytes:
+        return orjson.dumps(content)
 
 
 def _error(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
@@ -101,7 +110,8 @@ class _Api:
         def serve(request: Request) -> JSONResponse:
             try:
                 demo = self.authorize(request)
-                doc = figure(request.query_params, self.engine)
+                with gcpause.paused():  # a large month's document is tens of thousands of small objects
+                    doc = figure(request.query_params, self.engine)
             except Unauthorized as exc:
                 return _error(401, "unauthorized", str(exc), {"WWW-Authenticate": exc.challenge})
             except Forbidden as exc:
@@ -120,7 +130,8 @@ class _Api:
             if demo:
                 doc["warnings"] = [*doc.get("warnings", []), DEMO_WARNING]
                 headers[DEMO_HEADER] = "demo data, no login"
-            return JSONResponse(doc, headers=headers)
+            with gcpause.paused():
+                return _FigureResponse(doc, headers=headers)
 
         serve.__name__ = figure.__name__.lstrip("_")
         return serve

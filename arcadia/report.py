@@ -7,9 +7,10 @@ import io
 import json
 from collections.abc import Mapping
 from decimal import Decimal
+from functools import lru_cache
 
 from arcadia.analytics import Accrual, ByKind, MarginSummary, PnL
-from arcadia.money import fmt
+from arcadia.money import fmt, gst_cents
 from arcadia.quote import Quote
 
 
@@ -74,23 +75,28 @@ def accrual_json(accrual: Accrual) -> dict:
             "subtotal": fmt(accrual.subtotal_cents), "tax": fmt(accrual.tax_cents),
             "total": fmt(accrual.total_cents), "projected_subtotal": fmt(accrual.projected_subtotal_cents),
         },
-        "subscriptions": [
-            {
-                "subscription_id": q.subscription.id, "tenant_id": q.subscription.tenant_id,
-                "deployment_id": q.subscription.deployment_id,
-                "subtotal": fmt(q.subtotal_cents), "tax": fmt(q.tax_cents), "total": fmt(q.total_cents),
-                "projected_subtotal": fmt(q.projected_subtotal_cents),
-                "lines": [
-                    {"sku": line.sku, "billing_kind": line.billing_kind,
-                     "quantity": _quantity(line.quantity), "amount": fmt(line.amount_cents)}
-                    for line in q.lines
-                ],
-            }
-            for q in accrual.quotes
-        ],
+        "subscriptions": [_subscription_json(q) for q in accrual.quotes],
     }, accrual.warnings)
 
 
+def _subscription_json(q) -> dict:
+    # Each total once (a quote's properties re-add its lines on every access): 10,000 subscriptions.
+    subtotal = q.subtotal_cents
+    tax = gst_cents(subtotal)
+    return {
+        "subscription_id": q.subscription.id, "tenant_id": q.subscription.tenant_id,
+        "deployment_id": q.subscription.deployment_id,
+        "subtotal": fmt(subtotal), "tax": fmt(tax), "total": fmt(subtotal + tax),
+        "projected_subtotal": fmt(q.projected_subtotal_cents),
+        "lines": [
+            {"sku": line.sku, "billing_kind": line.billing_kind,
+             "quantity": _quantity(line.quantity), "amount": fmt(line.amount_cents)}
+            for line in q.lines
+        ],
+    }
+
+
+@lru_cache(maxsize=65536)  # the same quantities recur across thousands of subscriptions (flat items: 1)
 def _quantity(value: Decimal) -> str:
     """A quantity without trailing zeros or exponent: '2892', '85.25'."""
     return format(value.normalize(), "f")
