@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from functools import lru_cache
@@ -230,10 +231,26 @@ COLUMNS = {
 }
 
 
+# A cell a spreadsheet would run as a formula (OWASP "CSV injection"): =, +, -, @, tab or CR first.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?", re.ASCII)
+
+
+def spreadsheet_safe(value) -> str:
+    """A CSV cell that a spreadsheet shows as text: a formula-like text gets a leading apostrophe.
+
+    Numbers (money '-15.80', margin '-22.2') stay numbers: a sign before digits is not a formula.
+    """
+    text = "" if value is None else str(value)
+    if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
 def to_csv(rows: list[dict], table: str) -> str:
-    """CSV text of one table's rows (the header is there even with no rows)."""
+    """CSV text of one table's rows (the header is there even with no rows); every cell spreadsheet-safe."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS[table], lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({key: spreadsheet_safe(value) for key, value in row.items()} for row in rows)
     return out.getvalue()
