@@ -180,6 +180,11 @@ def verify_bearer(authorization: str | None, config: AuthConfig) -> dict:
     except jwt.InvalidTokenError as exc:
         reason = next((text for kind, text in _REASONS if isinstance(exc, kind)), "invalid token")
         raise Unauthorized(reason) from None
+    # The lifetime limit holds for every token, not only those this project mints: a leaked token
+    # with an expiry a century (or 1e300 seconds) away is refused.
+    latest = datetime.now(UTC).timestamp() + MAX_TTL.total_seconds() + LEEWAY_SECONDS
+    if isinstance(claims["exp"], bool) or not claims["exp"] <= latest:
+        raise Unauthorized(f"the token expires more than {MAX_TTL.days} days from now")
     if not _has_role(claims):
         raise Forbidden(f"the token does not carry the {REQUIRED_ROLE} role")
     return claims

@@ -84,6 +84,10 @@ AUTH_CASES = {
     "expired": (lambda: hs256(claims(role=ADMIN, exp=int(time.time()) - 3600)), 401, "invalid_token"),
     "not yet valid": (lambda: hs256(claims(role=ADMIN, nbf=int(time.time()) + 3600)), 401, "invalid_token"),
     "no exp": (lambda: hs256({"sub": "someone", "role": ADMIN}), 401, "invalid_token"),
+    "exp 100 years ahead": (lambda: hs256(claims(role=ADMIN, exp=int(time.time()) + 100 * 365 * 86400)), 401,
+                            "invalid_token"),
+    "exp 1e300": (lambda: hs256(claims(role=ADMIN, exp=1e300)), 401, "invalid_token"),
+    "exp 29 days ahead": (lambda: hs256(claims(role=ADMIN, exp=int(time.time()) + 29 * 86400)), 200, None),
     "no role": (lambda: hs256(claims()), 403, "insufficient_scope"),
     "tenant user, tenant_id platform-admin": (
         lambda: hs256(claims(tenant_id="platform-admin", role="tenant_admin")), 403, "insufficient_scope"),
