@@ -108,4 +108,9 @@ def accrual_period(as_of: datetime) -> Period:
     So the first instant of a month closes the previous one: accrual as of
     2026-05-01T00:00Z is April's whole-month figure, which equals April's rollup.
     """
-    return Period.parse(parse_instant(as_of) - timedelta(microseconds=1))
+    instant = parse_instant(as_of)
+    period = Period.parse(instant - timedelta(microseconds=1))
+    if not MIN_YEAR <= period.start.year <= MAX_YEAR:
+        raise InputError(f"invalid instant {_shown(instant.isoformat())}: its accrual month {period.label} "
+                         f"is outside {MIN_YEAR}–{MAX_YEAR}")
+    return period

@@ -474,3 +474,9 @@ def test_minted_token_carries_issuer_and_audience_when_configured():
     payload = verify_bearer(f"Bearer {token}", config)
     assert (payload["iss"], payload["aud"], payload["tenant_id"]) == ("https://login.arcadia.example", "arcadia-api", "platform-admin")
     assert payload["exp"] - payload["iat"] == 300
+
+
+def test_an_as_of_whose_accrual_month_is_before_1970_is_a_400_naming_it(client):
+    response = client.get(ACCRUAL, params={"as_of": "1970-01-01T00:00:00Z"}, headers={"Authorization": admin()})
+    assert response.status_code == 400 and "1970-01-01" in response.json()["message"]
+    assert "December 1969" in response.json()["message"] and "subscriptions" not in response.json()
