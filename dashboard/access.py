@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from arcadia.db import describe, is_demo
+from arcadia.db import is_demo
 
 ADMIN_ROLE = "platform_admin"
 _run = threading.local()  # one script run is one thread: the gate's verdict for this run
@@ -58,7 +58,9 @@ def gate(url: str) -> bool:
             return True
         st.error("**No login is configured, so no data is shown.**", icon=":material/lock:")
         st.markdown(
-            f"This dashboard is pointed at `{describe(url)}`. Real data is only shown to platform admins "
+            # Anonymous visitors read this: it names no host, port or database (the server log has them).
+            "This dashboard is pointed at a database that is not the bundled demo. Real data is only shown to "
+            "platform admins "
             "after an OIDC login: add an `[auth]` section to `.streamlit/secrets.toml` (see "
             "`.streamlit/secrets.toml.example`) and set `ARCADIA_ADMIN_EMAILS` or give admins the "
             "`platform_admin` role claim. Unset `ARCADIA_DATABASE_URL` to see the demo instead."

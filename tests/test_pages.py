@@ -300,6 +300,9 @@ def test_admin_by_email(url, monkeypatch):
 def test_no_auth_and_a_real_database_shows_nothing(url, monkeypatch):
     at = app_test(url, monkeypatch, auth=False, period="2026-03")
     assert "No login is configured" in at.error[0].value and not figures_shown(at)
+    # An anonymous visitor learns nothing about where the data lives.
+    shown = " ".join(e.value for e in [*at.markdown, *at.error, *at.caption])
+    assert "PostgreSQL" not in shown and "SQLite" not in shown and "5432" not in shown and "arcadia.sqlite" not in shown
 
 
 def test_no_auth_on_the_demo_shows_the_demo_with_a_banner(demo_sqlite_url, monkeypatch):
