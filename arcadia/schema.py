@@ -18,7 +18,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 
 from arcadia import preagg
-from arcadia.period import UTC, parse_instant
+from arcadia.period import parse_instant
 
 metadata = sa.MetaData()
 

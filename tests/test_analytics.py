@@ -11,7 +11,6 @@ from arcadia import analytics, report, schema
 from arcadia.billing import rollup
 from arcadia.errors import MixedCurrencyError
 from arcadia.period import UTC, Period
-from tests.conftest import load_sql
 
 MARCH = Period.parse("2026-03-17")
 MAY = Period.parse("2026-05-01")

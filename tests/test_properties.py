@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from arcadia import analytics, schema
 from arcadia.billing import rollup
-from arcadia.period import UTC, Period
+from arcadia.period import Period
 
 MONTH = Period.parse("2026-06-01")
 TENANTS = ["acme", "platform-admin", "skyai-internal", "3f2b6c1e-8d4a-4b7e-9c21-5a6f7e8d9c0b"]
