@@ -282,7 +282,9 @@ def run(args) -> int:
     if args.bulk_load is not None and args.bulk_load < 0:
         raise InputError(f"invalid --bulk-load {args.bulk_load}: a number of rows, 0 to skip")
     as_of = parse_instant(args.as_of) if args.as_of else datetime.now(UTC)
-    engine = get_engine(args.database_url)
+    # Not a reader engine: the naive way reads millions of raw rows, longer than the dashboard's
+    # statement timeout allows. The bench still only reads.
+    engine = get_engine(args.database_url, reader=False)
     url = engine.url.render_as_string(hide_password=False)
     period = (Period.parse(args.period) if args.period
               else coverage.default_month(coverage.data_months(engine, as_of), as_of))

@@ -7,7 +7,7 @@ import sys
 from datetime import datetime
 
 from arcadia import analytics, report
-from arcadia.db import DEMO_PATH, database_url, describe, engine_for, is_demo
+from arcadia.db import DEMO_PATH, database_url, describe, engine_for, forget_engines, is_demo
 from arcadia.embedded import get_engine
 from arcadia.errors import ArcadiaError, DatabaseUnavailable, InputError
 from arcadia.money import display
@@ -157,7 +157,7 @@ def run(args) -> int:
         if args.reset:
             if not is_demo(url):
                 raise InputError("--reset only rebuilds the embedded demo database; it never empties another database")
-            engine_for.cache_clear()
+            forget_engines()
             DEMO_PATH.unlink(missing_ok=True)
         DEMO_PATH.parent.mkdir(parents=True, exist_ok=True)
         counts = build_demo(url, now)
@@ -199,7 +199,7 @@ def run(args) -> int:
         from arcadia.billing import rollup
         from arcadia.db import connect
 
-        with connect(engine) as conn, conn.begin():
+        with connect(get_engine(args.database_url, reader=False)) as conn, conn.begin():
             ids = rollup(conn, period, datetime.now(UTC))
         print(f"rolled up {period.label}: {len(ids)} invoice(s)")
     return EXIT_OK

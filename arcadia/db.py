@@ -45,27 +45,55 @@ def describe(url: str) -> str:
     return f"PostgreSQL {parsed.host or 'localhost'}:{parsed.port or 5432}/{parsed.database}"
 
 
+# Every PostgreSQL session: JIT off (every figure is a short query over the pre-aggregates, and JIT
+# would spend a quarter of a second compiling a plan that runs in milliseconds), custom plans.
+SESSION_OPTIONS = "-c jit=off -c plan_cache_mode=force_custom_plan"
+# The dashboard's, the API's and the CLI's figures only read: their sessions cannot write, and a
+# locked table or a stalled query ends in an error they show, not a hang (see README, Reliability).
+READER_OPTIONS = ("-c default_transaction_read_only=on -c statement_timeout=30s -c lock_timeout=5s "
+                  "-c idle_in_transaction_session_timeout=60s")
+POOL_WAIT_SECONDS = 10
+
+
+def engine_for(url: str, reader: bool = False) -> sa.Engine:
+    """One engine per URL (and role) per process: a pool, not a connection.
+
+    `reader=True` on PostgreSQL: read-only sessions with statement, lock and idle timeouts, and a
+    bounded wait for a pooled connection; for the figures. Writers (db init, demo, rollup) use the default.
+    """
+    return _engine(url, bool(reader))
+
+
+def forget_engines() -> None:
+    """Drop every cached engine (a rebuilt demo file, a dropped test database)."""
+    _engine.cache_clear()
+
+
 @cache
-def engine_for(url: str) -> sa.Engine:
-    """One engine per URL per process (a pool, not a connection)."""
+def _engine(url: str, reader: bool) -> sa.Engine:
     try:
         parsed = make_url(url)
     except sa.exc.ArgumentError:
         raise ArcadiaError("the database URL could not be parsed") from None
     if parsed.get_backend_name() == "sqlite":
         return sa.create_engine(url)
-    # JIT off: every figure is a short query over the pre-aggregates, and PostgreSQL's JIT would
-    # spend a quarter of a second compiling a plan that runs in milliseconds.
-    return sa.create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5, "options": "-c jit=off -c plan_cache_mode=force_custom_plan"})
+    options = f"{SESSION_OPTIONS} {READER_OPTIONS}" if reader else SESSION_OPTIONS
+    return sa.create_engine(url, pool_pre_ping=True, pool_timeout=POOL_WAIT_SECONDS,
+                            connect_args={"connect_timeout": 5, "options": options})
 
 
 def connect(engine: sa.Engine):
-    """A connection, with 'database unreachable' turned into DatabaseUnavailable."""
+    """A connection, with 'database unreachable' or 'every connection busy' turned into DatabaseUnavailable."""
+    where = describe(str(engine.url.render_as_string(False)))
     try:
         return engine.connect()
     except sa.exc.OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "connection failed"
-        raise DatabaseUnavailable(f"cannot reach the database ({describe(str(engine.url.render_as_string(False)))}): {reason}") from None
+        raise DatabaseUnavailable(f"cannot reach the database ({where}): {reason}") from None
+    except sa.exc.TimeoutError:
+        raise DatabaseUnavailable(
+            f"the database ({where}) is busy: every pooled connection stayed in use for {POOL_WAIT_SECONDS} s"
+        ) from None
 
 
 RAW_OPTION = "arcadia_raw"

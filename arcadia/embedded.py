@@ -16,12 +16,13 @@ from arcadia import db
 _demo_lock = threading.Lock()
 
 
-def get_engine(explicit: str | None = None) -> sa.Engine:
-    """The engine for the configured database; the embedded demo is created on first use."""
+def get_engine(explicit: str | None = None, *, reader: bool = True) -> sa.Engine:
+    """The engine for the configured database (a reader unless asked otherwise); the embedded demo is
+    created on first use."""
     url = db.database_url(explicit)
     if db.is_demo(url) and not db.DEMO_PATH.exists():
         _build_demo_file()
-    return db.engine_for(url)
+    return db.engine_for(url, reader=reader)
 
 
 def _build_demo_file() -> None:

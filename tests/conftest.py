@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from arcadia import schema
-from arcadia.db import engine_for
+from arcadia.db import engine_for, forget_engines
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PG_ADMIN_URL = os.environ.get("ARCADIA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -44,7 +44,7 @@ def pg_server_url():
     yield base.set(database=name).render_as_string(hide_password=False)
     for engine_url in list(_engines):
         _engines.pop(engine_url).dispose()
-    engine_for.cache_clear()
+    forget_engines()
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
