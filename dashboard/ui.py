@@ -203,7 +203,8 @@ def warnings(items) -> None:
 def failure(exc: ArcadiaError, url: str) -> None:
     """A friendly page for a failure: which database, what failed, what to do. No traceback."""
     if isinstance(exc, DatabaseUnavailable):
-        st.error(f"**The database is unreachable.** {exc}", icon=":material/cloud_off:")
+        st.error("**The database is unreachable.**", icon=":material/cloud_off:")
+        st.text(str(exc))  # the server's own words may quote names: plain text
         st.markdown(f"Database: `{describe(url)}`. Check that it is running and that `ARCADIA_DATABASE_URL` "
                     "is right, then reload the page.")
         return

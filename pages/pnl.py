@@ -12,8 +12,9 @@ summary = data.margin(url, str(period))
 previous = data.margin(url, str(period.previous()))
 
 st.title(f"P&L · {period.label}")
-st.caption(f"Revenue is invoiced subtotals ex-GST (void invoices excluded); COGS is every DigitalOcean cost line "
-           f"of the month. Currency: {summary.currency}.")
+st.caption("Revenue is invoiced subtotals ex-GST (void invoices excluded); COGS is every DigitalOcean cost line "
+           "of the month.")
+st.text(f"Currency: {summary.currency}")  # database text: shown literally, never as markdown
 ui.warnings(summary.warnings)
 
 if not summary.has_data:

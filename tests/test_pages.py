@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
@@ -315,7 +316,20 @@ def test_no_auth_on_the_demo_shows_the_demo_with_a_banner(demo_sqlite_url, monke
 def test_database_down_is_a_friendly_page(monkeypatch):
     at = app_test("postgresql+psycopg://postgres@127.0.0.1:5999/nowhere", monkeypatch, user=ADMIN)
     assert not at.exception
-    assert "database is unreachable" in at.error[0].value and "127.0.0.1:5999" in at.error[0].value
+    assert "database is unreachable" in at.error[0].value
+    assert "127.0.0.1:5999" in " ".join(t.value for t in at.text)  # the cause, as plain text
+
+
+def test_database_text_in_the_pnl_is_shown_literally(small, monkeypatch):
+    hostile = "[x](https://evil.example) ![i](https://evil.example/p.png)"
+    with small.begin() as conn:
+        for table in ("tenant_invoices", "cloud_cost_lines"):
+            conn.execute(sa.text(f"UPDATE {table} SET currency = :c"), {"c": hostile})
+    at = app_test(small.url.render_as_string(hide_password=False), monkeypatch, user=ADMIN, period="2026-03")
+    assert not at.exception
+    assert f"Currency: {hostile}" in [t.value for t in at.text]
+    rendered = [e.value for e in [*at.markdown, *at.caption, *at.error, *at.warning, *at.info]]
+    assert not any("evil.example" in value for value in rendered)
 
 
 @pytest.mark.parametrize("bad", ["yesterday", "2026-02-30T00:00:00Z", "'; DROP TABLE usage_records; --"])
