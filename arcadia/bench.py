@@ -172,6 +172,7 @@ def figures(period: Period, as_of: datetime) -> list[Figure]:
     month = {"period_start": period.start, "period_end": period.end}
     accrued = accrual_period(as_of)
     window = {"window_start": accrued.start_at, "window_end": as_of}
+    offered = coverage.offered_window(as_of)
     return [
         Figure("margin_summary", lambda e: analytics.margin_summary(e, period, as_of), margin_doc,
                [("tenant_pnl", month), ("deployment_pnl", month)], lambda conn: naive.margin(conn, period)),
@@ -184,8 +185,9 @@ def figures(period: Period, as_of: datetime) -> list[Figure]:
                 ("invoiced_tenants", {"period_start": accrued.start, "period_end": accrued.end})],
                lambda conn: naive.accrual(conn, as_of)),
         Figure("data_months", lambda e: coverage.data_months(e, as_of), months_doc,
-               [("data_months", {}), ("usage_span", {})]),
-        Figure("freshness", coverage.freshness, freshness_doc, [("freshness", {})]),
+               [("data_months", offered), ("usage_span", offered)]),
+        Figure("freshness", lambda e: coverage.freshness(e, as_of), freshness_doc,
+               [("freshness", {"end_at": offered["end_at"]})]),
     ]
 
 

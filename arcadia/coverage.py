@@ -22,19 +22,34 @@ def _instant(value) -> datetime | None:
     return None if value is None else parse_instant(value)
 
 
-def freshness(engine: sa.Engine) -> Freshness:
-    """The newest cost line ingested, usage reading and invoice."""
+FIRST_OFFERED = Period.parse("1970-01")
+
+
+def offered_window(now: datetime | None = None) -> dict:
+    """Binds of the months a dashboard offers: from 1970 to the end of the month after now's."""
+    last = Period.parse(parse_instant(now or datetime.now(UTC))).next()
+    return {"first_day": FIRST_OFFERED.start, "end_day": last.end,
+            "first_at": FIRST_OFFERED.start_at, "end_at": last.end_at}
+
+
+def freshness(engine: sa.Engine, now: datetime | None = None) -> Freshness:
+    """The newest cost line ingested, usage reading and invoice (stamps in the offered window only)."""
     with connect(engine) as conn:
-        row = fetch(conn, "freshness")[0]
+        row = fetch(conn, "freshness", end_at=offered_window(now)["end_at"])[0]
     return Freshness(_instant(row["latest_cost_line_at"]), _instant(row["latest_usage_at"]), _instant(row["latest_invoice_at"]))
 
 
 def data_months(engine: sa.Engine, now: datetime | None = None) -> list[Period]:
-    """Months with invoices, cost lines or usage, newest first; the current month always."""
+    """Months with invoices, cost lines or usage, newest first; the current month always.
+
+    Bounded from 1970 to the month after now: a row stamped in the year 9998 or 10000 does not
+    offer (or try to list) the months up to it.
+    """
     now = parse_instant(now or datetime.now(UTC))
+    window = offered_window(now)
     with connect(engine) as conn:
-        months = {Period.parse(r["period"]) for r in fetch(conn, "data_months")}
-        usage = fetch(conn, "usage_span")[0]
+        months = {Period.parse(r["period"]) for r in fetch(conn, "data_months", **window)}
+        usage = fetch(conn, "usage_span", **window)[0]
     if usage["earliest_usage_at"] is not None:
         month = Period.parse(parse_instant(usage["earliest_usage_at"]))
         last = Period.parse(parse_instant(usage["latest_usage_at"]))

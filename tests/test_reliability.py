@@ -1,7 +1,9 @@
-"""A locked or busy database ends in a clear error, never a hang; the figures' sessions cannot write.
+"""A locked or busy database ends in a clear error, never a hang; the figures' sessions cannot write;
+a mistyped far-future row spoils nothing.
 
-PostgreSQL only: the dashboard, the API and the CLI read through `engine_for(url, reader=True)`,
-whose sessions are read-only with lock, statement and idle timeouts (arcadia/db.py).
+The lock, pool and read-only tests are PostgreSQL's: the dashboard, the API and the CLI read through
+`engine_for(url, reader=True)`, whose sessions are read-only with lock, statement and idle timeouts
+(arcadia/db.py). The far-future test runs on both databases.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
-from arcadia import analytics, api, db
+from arcadia import analytics, api, coverage, db
 from arcadia.errors import DatabaseUnavailable
 from arcadia.period import Period, parse_instant
 from tests.conftest import fresh_engine, load_sql
@@ -73,3 +75,24 @@ def test_every_pooled_connection_busy_is_an_error_not_a_hang(pg):
 def test_live_accrual_reads_on_a_reader(reader):
     accrual = analytics.live_accrual(reader, parse_instant("2026-05-21T12:00:00Z"))
     assert accrual.subtotal_cents > 0
+
+
+FAR = ["9998-12-15 00:00:00+00:00", "9999-12-31 23:00:00+00:00", "10000-01-05 00:00:00+00:00"]
+
+
+def test_far_future_readings_do_not_take_the_months_list_or_the_figures_down(engine):
+    """One mistyped year (9998, 9999, 10000) offers no extra month and breaks no figure (both databases)."""
+    load_sql(engine, "small.sql")
+    with engine.begin() as conn:
+        for n, stamp in enumerate(FAR):
+            conn.execute(sa.text(
+                "INSERT INTO usage_records (id, subscription_id, catalog_item_id, quantity, recorded_at)"
+                " VALUES (:id, '50000000-0000-4000-8000-000000000001', 'd0000000-0000-4000-8000-000000000002',"
+                " 1, :at)"), {"id": f"7f000000-0000-4000-8000-00000000000{n}", "at": stamp})
+    now = parse_instant("2026-06-10T00:00:00Z")
+    months = coverage.data_months(engine, now)
+    assert months[0] == Period.parse("2026-06") and all(m.start.year >= 1970 for m in months)
+    fresh = coverage.freshness(engine, now)
+    assert fresh.latest_usage_at is not None and fresh.latest_usage_at.year == 2026
+    assert analytics.margin_summary(engine, MARCH).overall.cogs_cents == 2900
+    assert analytics.live_accrual(engine, parse_instant("2026-05-21T12:00:00Z")).subtotal_cents > 0
