@@ -174,7 +174,8 @@ def run(args) -> int:
         return bench.run(args)
     if args.command in ("margin", "by-kind", "rollup", "cost-lines"):
         period = Period.parse(args.period)
-    engine = get_engine(args.database_url)
+    # Figures read on a reader engine (read-only, timeouts); the rollup writes invoices.
+    engine = get_engine(args.database_url, reader=args.command != "rollup")
     if args.command == "margin":
         summary = analytics.margin_summary(engine, period, datetime.now(UTC))
         _emit(args, report.margin_json(summary), report.margin_table(summary, args.table), _print_margin, summary)
@@ -199,7 +200,7 @@ def run(args) -> int:
         from arcadia.billing import rollup
         from arcadia.db import connect
 
-        with connect(get_engine(args.database_url, reader=False)) as conn, conn.begin():
+        with connect(engine) as conn, conn.begin():
             ids = rollup(conn, period, datetime.now(UTC))
         print(f"rolled up {period.label}: {len(ids)} invoice(s)")
     return EXIT_OK
