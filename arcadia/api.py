@@ -27,7 +27,7 @@ from starlette.routing import Route
 
 from arcadia import analytics, db, embedded, gcpause, report
 from arcadia.auth import JWKS_URL_ENV, SECRET_ENV, AuthConfig, AuthUnavailable, Forbidden, Unauthorized, verify_bearer
-from arcadia.errors import AccessDenied, ArcadiaError, DatabaseUnavailable, InputError
+from arcadia.errors import AccessDenied, ArcadiaError, DatabaseUnavailable, DataError, InputError
 from arcadia.openapi import DEMO_HEADER, PREFIX, openapi_document
 from arcadia.period import UTC, Period, parse_instant
 
@@ -38,6 +38,7 @@ DEMO_WARNING = (
 )
 # Figures are per-operator financial data behind a bearer token: no shared caches.
 _NO_STORE = {"Cache-Control": "no-store"}
+RETRY_AFTER_SECONDS = "5"
 
 
 class _FigureResponse(JSONResponse):
@@ -116,11 +117,16 @@ class _Api:
                 return _error(401, "unauthorized", str(exc), {"WWW-Authenticate": exc.challenge})
             except Forbidden as exc:
                 return _error(403, "forbidden", str(exc), {"WWW-Authenticate": exc.challenge})
-            except (AuthUnavailable, AccessDenied, DatabaseUnavailable) as exc:
+            except DatabaseUnavailable as exc:  # down, busy, locked or stalled: worth retrying shortly
+                return _error(503, "unavailable", str(exc), {"Retry-After": RETRY_AFTER_SECONDS})
+            except (AuthUnavailable, AccessDenied) as exc:
                 return _error(503, "unavailable", str(exc))
             except InputError as exc:
                 return _error(400, "bad_request", str(exc))
-            except ArcadiaError as exc:  # e.g. mixed currencies: the message is meant for users
+            except DataError as exc:  # rows that break this figure (named in the message); other figures answer
+                log.warning("%s %s: %s", request.method, request.url.path, exc)
+                return _error(500, "bad_data", str(exc))
+            except ArcadiaError as exc:  # the message is meant for users
                 log.warning("%s %s: %s", request.method, request.url.path, exc)
                 return _error(500, "error", str(exc))
             except Exception:

@@ -63,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     whose.add_argument("--unattributed", action="store_true", help="lines with no tenant")
     lines.add_argument("--csv", action="store_true", help="print CSV instead of a table")
 
+    health = sub.add_parser("check", help="data health: rows the figures skip or cannot add up (exit 1 on errors)")
+    health.add_argument("--period", help="only this month where a check is by month (YYYY-MM or any date of it); "
+                                         "default: every month")
+    health.add_argument("--json", action="store_true", help="print the problems as JSON")
+
     roll = sub.add_parser("rollup", help="write (or rewrite) the invoices of a complete month")
     roll.add_argument("--period", required=True, help="any date of the month, YYYY-MM-DD")
 
@@ -137,7 +142,8 @@ def run(args) -> int:
         from arcadia.schema import create_all
         from arcadia.db import connect
 
-        connect(engine).close()
+        with connect(engine):  # unreachable: a clear error before any DDL
+            pass
         create_all(engine)
         print(f"schema ready on {describe(str(engine.url))}")
         return EXIT_OK
@@ -172,6 +178,13 @@ def run(args) -> int:
         from arcadia import bench
 
         return bench.run(args)
+    if args.command == "check":
+        from arcadia import health
+
+        month = None if args.period is None else Period.parse(args.period)
+        found = health.check(get_engine(args.database_url, reader=True), month, datetime.now(UTC))
+        print(report.dumps(health.to_json(found)) if args.json else health.to_text(found))
+        return EXIT_FAILED if found.errors else EXIT_OK  # for cron: errors fail the run, warnings do not
     if args.command in ("margin", "by-kind", "rollup", "cost-lines"):
         period = Period.parse(args.period)
     # Figures read on a reader engine (read-only, timeouts); the rollup writes invoices.

@@ -83,8 +83,12 @@ _ERRORS = {
     "400": _error("a bad or missing parameter; the message names the value"),
     "401": _error("no token, or a malformed, expired or wrongly signed one", challenge=True),
     "403": _error("a valid token without the platform_admin role", challenge=True),
-    "500": _error("an unexpected error (details only in the server log)"),
-    "503": _error("the database is unreachable, or API authentication is not configured for this database"),
+    "500": _error("rows in the database break this figure (error `bad_data`: the message names them and why; "
+                  "`python -m arcadia check` lists every problem), or an unexpected error (details only in the "
+                  "server log)"),
+    "503": {**_error("the database is unreachable, busy, locked or too slow (error `unavailable`, with "
+                     "Retry-After), or API authentication is not configured for this database"),
+            "headers": {"Retry-After": {"schema": {"type": "string"}, "description": "seconds before retrying"}}},
 }
 
 _PERIOD = {"name": "period", "in": "query", "required": True, "schema": {"type": "string", "examples": ["2026-04-01"]},

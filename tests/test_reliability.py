@@ -8,12 +8,17 @@ The lock, pool and read-only tests are PostgreSQL's: the dashboard, the API and 
 
 from __future__ import annotations
 
+import re
+import socket
+import threading
+import time
+
 import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
-from arcadia import analytics, api, coverage, db
-from arcadia.errors import DatabaseUnavailable
+from arcadia import analytics, api, coverage, db, schema
+from arcadia.errors import ArcadiaError, DatabaseTimeout, DatabaseUnavailable
 from arcadia.period import Period, parse_instant
 from tests.conftest import fresh_engine, load_sql
 from tests.test_api import ENV, admin
@@ -66,8 +71,8 @@ def test_every_pooled_connection_busy_is_an_error_not_a_hang(pg):
     tiny = sa.create_engine(pg.url, pool_size=1, max_overflow=0, pool_timeout=0.2)
     try:
         with tiny.connect():
-            with pytest.raises(DatabaseUnavailable, match="busy"):
-                db.connect(tiny)
+            with pytest.raises(DatabaseUnavailable, match="busy"), db.connect(tiny):
+                pass
     finally:
         tiny.dispose()
 
@@ -96,3 +101,137 @@ def test_far_future_readings_do_not_take_the_months_list_or_the_figures_down(eng
     assert fresh.latest_usage_at is not None and fresh.latest_usage_at.year == 2026
     assert analytics.margin_summary(engine, MARCH).overall.cogs_cents == 2900
     assert analytics.live_accrual(engine, parse_instant("2026-05-21T12:00:00Z")).subtotal_cents > 0
+
+
+class PausableProxy:
+    """A TCP proxy to PostgreSQL that can stop passing bytes: a database that stops answering
+    mid-connection (a paused server process, a wedged network), without closing anything."""
+
+    def __init__(self, target=("127.0.0.1", 5432)):
+        self.target = target
+        self.passing = threading.Event()
+        self.passing.set()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source, sink):
+        try:
+            while data := source.recv(65536):
+                self.passing.wait()
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (source, sink):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.passing.set()
+        self.listener.close()
+
+
+@pytest.fixture
+def stalling(pg, monkeypatch):
+    """A reader engine that reaches the test database through a PausableProxy, with a 2 s statement timeout."""
+    monkeypatch.setenv(db.STATEMENT_TIMEOUT_ENV, "2")
+    proxy = PausableProxy()
+    url = pg.url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    yield proxy, db.engine_for(url, reader=True)
+    proxy.close()
+    db.forget_engines()
+
+
+def _within(seconds, work):
+    """Run `work` on a thread: what it returned or raised; fail when it is still running after `seconds`."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["result"] = work()
+        except Exception as exc:  # noqa: BLE001 - the test inspects it
+            outcome["result"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert "result" in outcome, f"still waiting on the database after {seconds} s"
+    return outcome["result"]
+
+
+def test_a_stalled_connection_is_cut_at_the_deadline_and_the_next_figure_recovers(stalling):
+    proxy, reader = stalling
+    assert analytics.margin_summary(reader, MARCH).overall.cogs_cents == 2900  # a pooled connection now
+    proxy.passing.clear()  # the database stops answering: no error, no close, nothing
+    started = time.monotonic()
+    error = _within(12, lambda: analytics.margin_summary(reader, MARCH))
+    assert isinstance(error, DatabaseTimeout) and "took too long" in str(error)
+    assert time.monotonic() - started < 2 + 1 + 2  # the deadline (timeout + 1 s), with slack for a loaded machine
+    # A new connection through the stalled path fails within the connect timeout too.
+    error = _within(12, lambda: analytics.by_kind(reader, MARCH))
+    assert isinstance(error, DatabaseUnavailable)
+    proxy.passing.set()
+    assert analytics.margin_summary(reader, MARCH).overall.cogs_cents == 2900
+
+
+def test_a_stalled_database_is_a_503_with_retry_after_from_the_api(stalling):
+    proxy, reader = stalling
+    url = reader.url.render_as_string(hide_password=False)
+    client = TestClient(api.create_api(url, ENV))
+    headers = {"Authorization": admin()}
+    assert client.get("/api/v1/dashboard/margin", params={"period": "2026-03"}, headers=headers).status_code == 200
+    proxy.passing.clear()
+    response = _within(12, lambda: client.get("/api/v1/dashboard/margin", params={"period": "2026-03"},
+                                              headers=headers))
+    assert response.status_code == 503 and "took too long" in response.json()["message"]
+    assert int(response.headers["Retry-After"]) > 0
+    assert "overall" not in response.json()
+
+
+def test_the_statement_timeout_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv(db.STATEMENT_TIMEOUT_ENV, "500ms")
+    assert db.statement_timeout() == 0.5
+    monkeypatch.setenv(db.STATEMENT_TIMEOUT_ENV, "2.5s")
+    assert db.statement_timeout() == 2.5
+    monkeypatch.delenv(db.STATEMENT_TIMEOUT_ENV)
+    assert db.statement_timeout() == 15
+
+
+@pytest.mark.parametrize("value", ["soon", "-1", "0", "15 minutes", "1e9"])
+def test_a_bad_statement_timeout_is_refused_naming_the_value(monkeypatch, value):
+    monkeypatch.setenv(db.STATEMENT_TIMEOUT_ENV, value)
+    with pytest.raises(ArcadiaError, match=re.escape(repr(value))):
+        db.statement_timeout()
+
+
+def test_the_figures_cannot_write_to_a_sqlite_database(tmp_path):
+    url = f"sqlite:///{tmp_path / 'with space?and#hash.sqlite'}"
+    schema.create_all(db.engine_for(url))
+    load_sql(db.engine_for(url), "small.sql")
+    reader = db.engine_for(url, reader=True)
+    assert analytics.margin_summary(reader, MARCH).overall.cogs_cents == 2900
+    with pytest.raises(sa.exc.OperationalError, match="readonly"):
+        with reader.begin() as conn:
+            conn.exec_driver_sql("DELETE FROM tenants")
+    with db.engine_for(url).connect() as conn:
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM tenants").scalar() > 0
+
+
+def test_a_missing_sqlite_file_is_unreachable_and_not_created(tmp_path):
+    path = tmp_path / "nothing-here.sqlite"
+    with pytest.raises(DatabaseUnavailable, match="cannot reach"):
+        analytics.margin_summary(db.engine_for(f"sqlite:///{path}", reader=True), MARCH)
+    assert not path.exists()
