@@ -13,7 +13,8 @@ PAGES = {
         ("pages/by_kind.py", "By kind", ":material/category:", "by-kind"),
     ],
     "Revenue": [("pages/accrual.py", "Live accrual", ":material/schedule:", "accrual")],
-    "Data quality": [("pages/unattributed.py", "Unattributed COGS", ":material/help:", "unattributed")],
+    "Data quality": [("pages/unattributed.py", "Unattributed COGS", ":material/help:", "unattributed"),
+                     ("pages/health.py", "Data health", ":material/health_and_safety:", "health")],
 }
 
 
