@@ -25,11 +25,26 @@ from arcadia.quote import Quote
 DEFAULT_CURRENCY = "USD"
 
 
-def _single_currency(what: str, currencies) -> str:
+def _single_currency(what: str, currencies, detail=lambda found: "") -> str:
     found = {c for c in currencies if c}
     if len(found) > 1:
-        raise MixedCurrencyError(what, found)
+        raise MixedCurrencyError(what, found, detail(found))
     return found.pop() if found else DEFAULT_CURRENCY
+
+
+def _minority_rows(tenant_rows, found: set[str]) -> str:
+    """Which rows carry the less common currencies of a P&L: tenants and counts, so they can be found."""
+    lines: dict[str, list[tuple[str, int, int]]] = {c: [] for c in found}
+    for tenant_id, name, _, currency, _, _, invoices, cost_lines in tenant_rows:
+        if currency in lines:
+            lines[currency].append((name or tenant_id or "unattributed", int(invoices), int(cost_lines)))
+    main = max(found, key=lambda c: (sum(i + c_ for _, i, c_ in lines[c]), c))
+    parts = []
+    for currency in sorted(found - {main}):
+        rows = lines[currency]
+        named = "; ".join(f"{who} ({i} invoice(s), {c} cost line(s))" for who, i, c in rows[:5])
+        parts.append(f"{currency} in {named}" + (f" and {len(rows) - 5} more" if len(rows) > 5 else ""))
+    return ", ".join(parts)
 
 
 def _margin_cents(row) -> int:
@@ -114,7 +129,8 @@ def _margin_summary(engine: sa.Engine, period: Period, now: datetime | None) -> 
         # Tuples in the queries' column order: a month of a large reseller has tens of thousands of rows.
         tenant_rows = fetch_rows(conn, "tenant_pnl", **binds)
         deployment_rows = fetch_rows(conn, "deployment_pnl", **binds)
-    currency = _single_currency(f"the P&L of {period}", {r[3] for r in tenant_rows} | {r[3] for r in deployment_rows})
+    currency = _single_currency(f"the P&L of {period}", {r[3] for r in tenant_rows} | {r[3] for r in deployment_rows},
+                                lambda found: _minority_rows(tenant_rows, found))
     tenants, revenue, cogs, unattributed, cost_lines, invoices = [], 0, 0, 0, 0, 0
     for tenant_id, name, kind, _, revenue_cents, cogs_cents, invoice_count, cost_line_count in tenant_rows:
         revenue_cents, cogs_cents = int(revenue_cents), int(cogs_cents)
@@ -145,29 +161,46 @@ class MonthPnL(NamedTuple):
     cogs_cents: int
     period: Period | None = None
     has_data: bool = False
+    currency: str | None = None
+    note: str = ""  # why a month with data is left out of the trend (another currency, mixed currencies)
 
     margin_cents = property(_margin_cents)
     margin_pct = property(_margin_pct)
 
 
-def monthly_pnl(engine: sa.Engine, last: Period, months: int = 12) -> tuple[MonthPnL, ...]:
-    """Overall revenue and COGS of each of the `months` months ending with `last`, oldest first."""
+def monthly_pnl(engine: sa.Engine, last: Period, months: int = 12, currency: str | None = None) -> tuple[MonthPnL, ...]:
+    """Overall revenue and COGS of each of the `months` months ending with `last`, oldest first.
+
+    A trend is in one currency (`currency`, else `last`'s, else the most common): a month in another
+    currency, or mixing several, is a gap with a note, so one odd month never breaks the others.
+    """
     first = last
     for _ in range(months - 1):
         first = first.previous()
     with connect(engine) as conn:
         rows = fetch(conn, "monthly_pnl", period_start=first.start, period_end=last.end)
-    _single_currency(f"the P&L from {first} to {last}", [r["currency"] for r in rows])  # a trend never mixes them
-    # Summed per month, not keyed by row: a writer's period that is not the 1st still lands in its month.
-    totals: dict[Period, list[int]] = {}
+    # Summed per month and currency, not keyed by row: a writer's period that is not the 1st still lands in its month.
+    totals: dict[Period, dict[str, list[int]]] = {}
     for r in rows:
-        month_totals = totals.setdefault(Period.parse(r["period"]), [0, 0])
+        month_totals = totals.setdefault(Period.parse(r["period"]), {}).setdefault(r["currency"] or DEFAULT_CURRENCY, [0, 0])
         month_totals[0] += int(r["revenue_cents"])
         month_totals[1] += int(r["cogs_cents"])
+    single = [next(iter(c)) for c in totals.values() if len(c) == 1]
+    if currency is None:
+        last_currencies = totals.get(last, {})
+        currency = (next(iter(last_currencies)) if len(last_currencies) == 1
+                    else max(set(single), key=lambda c: (single.count(c), c)) if single else DEFAULT_CURRENCY)
     result, month = [], first
     while month <= last:
-        revenue, cogs = totals.get(month, (0, 0))
-        result.append(MonthPnL(revenue, cogs, month, month in totals))
+        found = totals.get(month, {})
+        if len(found) > 1:
+            result.append(MonthPnL(0, 0, month, False, None, f"mixed currencies ({', '.join(sorted(found))})"))
+        elif found and currency not in found:
+            other = next(iter(found))
+            result.append(MonthPnL(0, 0, month, False, other, f"in {other}, not {currency}"))
+        else:
+            revenue, cogs = found.get(currency, (0, 0))
+            result.append(MonthPnL(revenue, cogs, month, bool(found), currency if found else None))
         month = month.next()
     return tuple(result)
 

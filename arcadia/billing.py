@@ -12,23 +12,45 @@ import sqlalchemy as sa
 
 from arcadia import schema
 from arcadia.db import fetch, fetch_rows, uses_preaggregates
-from arcadia.errors import ArcadiaError, InputError, MixedCurrencyError
+from arcadia.errors import DataError, InputError, MixedCurrencyError
 from arcadia.period import Period, parse_instant
 from arcadia.quote import Item, Quote, Subscription, Tier, quote_all
 from arcadia.schema import to_decimal
 
 
-def _tiers(raw: str | None) -> tuple[Tier, ...]:
-    if not raw:
+def _tiers(raw) -> tuple[Tier, ...]:
+    """Graduated tiers from the catalog's JSON; ValueError saying what is wrong with them."""
+    if raw is None or raw == "":
         return ()
     try:
-        tiers = json.loads(raw, parse_float=Decimal)
-        return tuple(
-            Tier(None if t.get("up_to") is None else to_decimal(t["up_to"]), int(t["unit_price_micros"]))
-            for t in tiers
-        )
-    except (ValueError, TypeError, KeyError, AttributeError):
-        raise ArcadiaError(f"catalog tiers are not valid JSON tiers: {raw[:80]!r}") from None
+        tiers = json.loads(raw, parse_float=Decimal) if isinstance(raw, str) else raw
+    except ValueError:
+        raise ValueError("tiers are not JSON") from None
+    if not isinstance(tiers, list) or not all(isinstance(t, dict) for t in tiers):
+        raise ValueError("tiers are not a JSON list of objects")
+    parsed, bound = [], Decimal(0)
+    for n, tier in enumerate(tiers, 1):
+        up_to, price = tier.get("up_to"), tier.get("unit_price_micros")
+        try:
+            micros = _whole(price)
+            if micros < 0:
+                raise ValueError
+        except (ValueError, TypeError, ArithmeticError):
+            raise ValueError(f"tier {n}: unit_price_micros {price!r} is not a whole number of micros ≥ 0") from None
+        if up_to is None:
+            if n != len(tiers):
+                raise ValueError(f"tier {n}: only the last tier may have no upper bound (up_to null)")
+            parsed.append(Tier(None, micros))
+            continue
+        try:
+            limit = _finite(up_to)
+            if isinstance(up_to, bool) or limit <= bound:
+                raise ValueError
+        except (ValueError, TypeError, ArithmeticError):
+            raise ValueError(f"tier {n}: up_to {up_to!r} is not a number above the previous bound ({bound})") from None
+        bound = limit
+        parsed.append(Tier(limit, micros))
+    return tuple(parsed)
 
 
 def active_subscriptions(conn: sa.Connection, start: datetime, end: datetime) -> list[Subscription]:
@@ -65,14 +87,56 @@ def _items(items: str, catalog: dict, shapes: dict[tuple, Item]) -> tuple[Item, 
 
 
 def _item(catalog: sa.Row, override, quantity) -> Item:
+    """One priced item; a DataError naming the catalog item and the field when its row cannot price anything."""
     catalog_item_id, sku, name, billing_kind, pricing_model, price, included, tiers, currency = catalog
+    fields = {
+        "catalog unit_price_micros": lambda: _whole(price),
+        "subscription item unit_price_micros": lambda: None if override is None else _whole(override),
+        "included_units": lambda: _finite(included or 0),
+        "subscription item quantity": lambda: _finite(quantity if quantity is not None else 1),
+        "tiers": lambda: _tiers(tiers) or _required_tiers(pricing_model),
+    }
+    values = {}
+    for field, parse in fields.items():
+        try:
+            values[field] = parse()
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            raise DataError(
+                f"catalog item {sku!r} ({catalog_item_id}) cannot be priced: {field} is malformed ({exc}); "
+                "the figures that price its subscriptions (live accrual, rollup) wait until the row is fixed "
+                "(`python -m arcadia check` lists such rows)"
+            ) from None
     return Item(
         catalog_item_id=str(catalog_item_id), sku=sku, name=name, billing_kind=billing_kind,
-        pricing_model=pricing_model, catalog_price_micros=int(price),
-        price_override_micros=None if override is None else int(override),
-        included_units=to_decimal(included or 0), tiers=_tiers(tiers),
-        quantity=to_decimal(quantity if quantity is not None else 1), currency=currency,
+        pricing_model=pricing_model, catalog_price_micros=values["catalog unit_price_micros"],
+        price_override_micros=values["subscription item unit_price_micros"], included_units=values["included_units"],
+        tiers=values["tiers"], quantity=values["subscription item quantity"], currency=currency,
     )
+
+
+def _required_tiers(pricing_model) -> tuple[Tier, ...]:
+    if pricing_model == "tiered":
+        raise ValueError("a tiered item with no tiers")
+    return ()
+
+
+def _whole(value) -> int:
+    """A price in micros: a whole number (SQLite may hold text or a real in a bigint column)."""
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"{value!r} is not a whole number")
+    number = to_decimal(value)
+    if not number.is_finite() or number != number.to_integral_value():
+        raise ValueError(f"{value!r} is not a whole number")
+    return int(number)
+
+
+def _finite(value) -> Decimal:
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"{value!r} is not a number")
+    number = to_decimal(value)
+    if not number.is_finite():
+        raise ValueError(f"{value!r} is not a finite number")
+    return number
 
 
 def usage_totals(conn: sa.Connection, start: datetime, end: datetime) -> dict[str, dict[str, Decimal]]:

@@ -16,15 +16,27 @@ _LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "legend": {"orientati
 
 
 def trend(history: tuple[MonthPnL, ...], currency: str = "USD") -> go.Figure:
-    """Revenue and COGS bars with the margin line, one point per month (oldest first)."""
+    """Revenue and COGS bars with the margin line, one point per month (oldest first).
+
+    A month left out of the trend (another currency, mixed currencies) is a gap, with its reason under the chart.
+    """
     months = [m.period.start.strftime("%b %Y") for m in history]
+
+    def amounts(cents_of):
+        return [None if m.note else to_decimal(cents_of(m)) for m in history]
+
     fig = go.Figure()
-    fig.add_bar(name="Revenue", x=months, y=[to_decimal(m.revenue_cents) for m in history], marker_color=REVENUE)
-    fig.add_bar(name="COGS", x=months, y=[to_decimal(m.cogs_cents) for m in history], marker_color=COGS)
-    fig.add_scatter(name="Margin", x=months, y=[to_decimal(m.margin_cents) for m in history],
-                    mode="lines+markers", line={"color": MARGIN, "width": 3})
+    fig.add_bar(name="Revenue", x=months, y=amounts(lambda m: m.revenue_cents), marker_color=REVENUE)
+    fig.add_bar(name="COGS", x=months, y=amounts(lambda m: m.cogs_cents), marker_color=COGS)
+    fig.add_scatter(name="Margin", x=months, y=amounts(lambda m: m.margin_cents), mode="lines+markers",
+                    line={"color": MARGIN, "width": 3}, connectgaps=False)
     fig.update_layout(title="Revenue vs COGS, last 12 months", barmode="group", yaxis_tickprefix="$",
-                      yaxis_title=currency, **_LAYOUT)
+                      yaxis_title=_label(currency), **_LAYOUT)
+    gaps = [f"{label}: {_label(m.note)}" for label, m in zip(months, history) if m.note]
+    if gaps:
+        fig.add_annotation(text="Left out: " + "; ".join(gaps), showarrow=False, xref="paper", yref="paper",
+                           x=0, y=1.02, xanchor="left", yanchor="bottom", font={"size": 11})
+        fig.update_layout(margin={**_LAYOUT["margin"], "t": 70})
     return fig
 
 

@@ -124,6 +124,25 @@ def _engine(url: str, reader: bool, timeout: float) -> sa.Engine:
     return engine
 
 
+PROBE_SECONDS = 2.0
+
+
+def probe(url: str) -> str | None:
+    """Why the database cannot answer now (unreachable, busy, stalled), or None when it answers.
+
+    A trivial query with a short deadline of its own, so a page can tell in ~2 s whether figures
+    it holds from earlier are stale.
+    """
+    try:
+        with connect(_engine(url, True, PROBE_SECONDS)) as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except sa.exc.DBAPIError as exc:
+        return _query_error(exc, "probe", {}).args[0]
+    except ArcadiaError as exc:
+        return str(exc)
+    return None
+
+
 def _sqlite_path(parsed: sa.URL) -> str:
     """The file a SQLite URL names (also when it is a read-only `file:` URI)."""
     database = parsed.database or ""

@@ -42,33 +42,33 @@ import sqlalchemy as sa
 TABLES = """
 CREATE TABLE IF NOT EXISTS agg_cost_tenant (
     period date NOT NULL, tenant_id text, currency text NOT NULL,
-    amount_cents bigint NOT NULL, line_count bigint NOT NULL);
+    amount_cents numeric NOT NULL, line_count bigint NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS uq_agg_cost_tenant
     ON agg_cost_tenant (period, tenant_id, currency) NULLS NOT DISTINCT;
 CREATE INDEX IF NOT EXISTS ix_agg_cost_tenant_empty ON agg_cost_tenant (period) WHERE line_count = 0;
 
 CREATE TABLE IF NOT EXISTS agg_cost_kind (
     period date NOT NULL, kind text NOT NULL, currency text NOT NULL,
-    amount_cents bigint NOT NULL, line_count bigint NOT NULL);
+    amount_cents numeric NOT NULL, line_count bigint NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS uq_agg_cost_kind ON agg_cost_kind (period, kind, currency) NULLS NOT DISTINCT;
 CREATE INDEX IF NOT EXISTS ix_agg_cost_kind_empty ON agg_cost_kind (period) WHERE line_count = 0;
 
 CREATE TABLE IF NOT EXISTS agg_invoice (
     period date NOT NULL, currency text NOT NULL,
-    live_subtotal_cents bigint NOT NULL, live_count bigint NOT NULL, invoice_count bigint NOT NULL);
+    live_subtotal_cents numeric NOT NULL, live_count bigint NOT NULL, invoice_count bigint NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS uq_agg_invoice ON agg_invoice (period, currency) NULLS NOT DISTINCT;
 CREATE INDEX IF NOT EXISTS ix_agg_invoice_empty ON agg_invoice (period) WHERE invoice_count = 0;
 
 CREATE TABLE IF NOT EXISTS agg_revenue_deployment (
     period date NOT NULL, deployment_id uuid NOT NULL, tenant_id text, currency text NOT NULL,
-    amount_cents bigint NOT NULL, line_count bigint NOT NULL);
+    amount_cents numeric NOT NULL, line_count bigint NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS uq_agg_revenue_deployment
     ON agg_revenue_deployment (period, deployment_id, tenant_id, currency) NULLS NOT DISTINCT;
 CREATE INDEX IF NOT EXISTS ix_agg_revenue_deployment_empty ON agg_revenue_deployment (period) WHERE line_count = 0;
 
 CREATE TABLE IF NOT EXISTS agg_revenue_kind (
     period date NOT NULL, billing_kind text NOT NULL, currency text NOT NULL,
-    amount_cents bigint NOT NULL, line_count bigint NOT NULL);
+    amount_cents numeric NOT NULL, line_count bigint NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS uq_agg_revenue_kind
     ON agg_revenue_kind (period, billing_kind, currency) NULLS NOT DISTINCT;
 CREATE INDEX IF NOT EXISTS ix_agg_revenue_kind_empty ON agg_revenue_kind (period) WHERE line_count = 0;
@@ -87,7 +87,7 @@ CREATE INDEX IF NOT EXISTS ix_agg_usage_month_empty ON agg_usage_month (period) 
 
 CREATE TABLE IF NOT EXISTS agg_pnl_deployment (
     period date NOT NULL, deployment_id uuid NOT NULL, currency text NOT NULL,
-    revenue_cents bigint NOT NULL, revenue_lines bigint NOT NULL, cogs_cents bigint NOT NULL, cost_lines bigint NOT NULL);
+    revenue_cents numeric NOT NULL, revenue_lines bigint NOT NULL, cogs_cents numeric NOT NULL, cost_lines bigint NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS uq_agg_pnl_deployment
     ON agg_pnl_deployment (period, deployment_id, currency) NULLS NOT DISTINCT;
 CREATE INDEX IF NOT EXISTS ix_agg_pnl_deployment_empty ON agg_pnl_deployment (period)
@@ -95,6 +95,15 @@ CREATE INDEX IF NOT EXISTS ix_agg_pnl_deployment_empty ON agg_pnl_deployment (pe
 
 CREATE TABLE IF NOT EXISTS agg_subscription_items (
     subscription_id uuid PRIMARY KEY, items text NOT NULL);
+
+-- Sums of bigint amounts can pass the bigint range (two lines of 9e18 cents): the aggregates hold them
+-- exactly, and a figure whose sum does not fit says so when it is read. (Tables made before were bigint.)
+ALTER TABLE agg_cost_tenant ALTER COLUMN amount_cents TYPE numeric;
+ALTER TABLE agg_cost_kind ALTER COLUMN amount_cents TYPE numeric;
+ALTER TABLE agg_invoice ALTER COLUMN live_subtotal_cents TYPE numeric;
+ALTER TABLE agg_revenue_deployment ALTER COLUMN amount_cents TYPE numeric;
+ALTER TABLE agg_revenue_kind ALTER COLUMN amount_cents TYPE numeric;
+ALTER TABLE agg_pnl_deployment ALTER COLUMN revenue_cents TYPE numeric, ALTER COLUMN cogs_cents TYPE numeric;
 """
 
 AGGREGATES = ["agg_cost_tenant", "agg_cost_kind", "agg_invoice", "agg_revenue_deployment", "agg_revenue_kind",
@@ -125,7 +134,7 @@ def _upsert(table: str, keys: list[str], values: dict[str, str], count: str, sou
 
 
 PNL_DEPLOYMENT = (["period", "deployment_id", "currency"],
-                  {"revenue_cents": "bigint", "revenue_lines": "bigint", "cogs_cents": "bigint", "cost_lines": "bigint"},
+                  {"revenue_cents": "numeric", "revenue_lines": "bigint", "cogs_cents": "numeric", "cost_lines": "bigint"},
                   "revenue_lines + cost_lines")
 
 # Each source table's contributions. `{delta}` is a row set shaped like the source
@@ -134,13 +143,13 @@ MONTH = "CAST(date_trunc('month', x.period) AS date)"
 SOURCES: dict[str, list[str]] = {
     "cloud_cost_lines": [
         _upsert("agg_cost_tenant", ["period", "tenant_id", "currency"],
-                {"amount_cents": "bigint", "line_count": "bigint"}, "line_count",
+                {"amount_cents": "numeric", "line_count": "bigint"}, "line_count",
                 f"SELECT {MONTH} AS period, COALESCE(d.tenant_id, r.tenant_id) AS tenant_id, "
                 "x.currency, x.sign * x.amount_cents AS amount_cents, x.sign AS line_count "
                 "FROM {delta} AS x LEFT JOIN cloud_resources AS r ON r.id = x.resource_id "
                 "LEFT JOIN cloud_deployments AS d ON d.id = r.deployment_id"),
         _upsert("agg_cost_kind", ["period", "kind", "currency"],
-                {"amount_cents": "bigint", "line_count": "bigint"}, "line_count",
+                {"amount_cents": "numeric", "line_count": "bigint"}, "line_count",
                 f"SELECT {MONTH} AS period, x.kind, x.currency, x.sign * x.amount_cents AS amount_cents, "
                 "x.sign AS line_count FROM {delta} AS x"),
         _upsert("agg_pnl_deployment", *PNL_DEPLOYMENT,
@@ -150,7 +159,7 @@ SOURCES: dict[str, list[str]] = {
     ],
     "tenant_invoices": [
         _upsert("agg_invoice", ["period", "currency"],
-                {"live_subtotal_cents": "bigint", "live_count": "bigint", "invoice_count": "bigint"}, "invoice_count",
+                {"live_subtotal_cents": "numeric", "live_count": "bigint", "invoice_count": "bigint"}, "invoice_count",
                 f"SELECT {MONTH} AS period, x.currency, "
                 "CASE WHEN x.status <> 'void' THEN x.sign * x.subtotal_cents ELSE 0 END AS live_subtotal_cents, "
                 "CASE WHEN x.status <> 'void' THEN x.sign ELSE 0 END AS live_count, x.sign AS invoice_count "
@@ -158,13 +167,13 @@ SOURCES: dict[str, list[str]] = {
     ],
     "tenant_invoice_lines": [
         _upsert("agg_revenue_deployment", ["period", "deployment_id", "tenant_id", "currency"],
-                {"amount_cents": "bigint", "line_count": "bigint"}, "line_count",
+                {"amount_cents": "numeric", "line_count": "bigint"}, "line_count",
                 "SELECT CAST(date_trunc('month', i.period) AS date) AS period, x.deployment_id, i.tenant_id, "
                 "i.currency, x.sign * x.amount_cents AS amount_cents, x.sign AS line_count "
                 "FROM {delta} AS x JOIN tenant_invoices AS i ON i.id = x.invoice_id "
                 "WHERE i.status <> 'void' AND x.deployment_id IS NOT NULL"),
         _upsert("agg_revenue_kind", ["period", "billing_kind", "currency"],
-                {"amount_cents": "bigint", "line_count": "bigint"}, "line_count",
+                {"amount_cents": "numeric", "line_count": "bigint"}, "line_count",
                 "SELECT CAST(date_trunc('month', i.period) AS date) AS period, x.billing_kind, i.currency, "
                 "x.sign * x.amount_cents AS amount_cents, x.sign AS line_count "
                 "FROM {delta} AS x JOIN tenant_invoices AS i ON i.id = x.invoice_id WHERE i.status <> 'void'"),
@@ -235,7 +244,7 @@ def _statement_triggers(table: str) -> str:
 # A resource moving to another tenant or deployment moves its cost lines' COGS, in every month.
 _TENANT_COGS_MOVE = _upsert(
     "agg_cost_tenant", ["period", "tenant_id", "currency"],
-    {"amount_cents": "bigint", "line_count": "bigint"}, "line_count",
+    {"amount_cents": "numeric", "line_count": "bigint"}, "line_count",
     "SELECT CAST(date_trunc('month', c.period) AS date) AS period, m.tenant_id, c.currency, "
     "m.sign * c.amount_cents AS amount_cents, m.sign AS line_count "
     "FROM cloud_cost_lines AS c JOIN ({moves}) AS m ON m.resource_id = c.resource_id",
@@ -271,10 +280,10 @@ _INVOICE_LINES = (
 )
 INVOICE_MOVES = (
     _upsert("agg_revenue_deployment", ["period", "deployment_id", "tenant_id", "currency"],
-            {"amount_cents": "bigint", "line_count": "bigint"}, "line_count",
+            {"amount_cents": "numeric", "line_count": "bigint"}, "line_count",
             f"SELECT * FROM ({_INVOICE_LINES}) AS moved WHERE moved.deployment_id IS NOT NULL")
     + _upsert("agg_revenue_kind", ["period", "billing_kind", "currency"],
-              {"amount_cents": "bigint", "line_count": "bigint"}, "line_count", _INVOICE_LINES)
+              {"amount_cents": "numeric", "line_count": "bigint"}, "line_count", _INVOICE_LINES)
     + _upsert("agg_pnl_deployment", *PNL_DEPLOYMENT,
               "SELECT moved.period, moved.deployment_id, moved.currency, moved.amount_cents AS revenue_cents, "
               f"moved.line_count AS revenue_lines, 0 AS cogs_cents, 0 AS cost_lines FROM ({_INVOICE_LINES}) AS moved "

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal, localcontext
 from typing import NamedTuple
 
-from arcadia.errors import ArcadiaError, MixedCurrencyError
+from arcadia.errors import DataError, MixedCurrencyError
 from arcadia.money import MICROS_PER_CENT, gst_cents, half_up_div
 from arcadia.period import Period
 
@@ -242,7 +242,8 @@ def quote_all(subs, usage: dict[str, dict[str, Decimal]], period: Period, window
 
 def _check(item: Item, sub: Subscription) -> None:
     if item.pricing_model not in PRICING_MODELS:
-        raise ArcadiaError(f"catalog item {item.sku} has unknown pricing_model {item.pricing_model!r}")
+        raise DataError(f"catalog item {item.sku!r} ({item.catalog_item_id}) has unknown pricing_model "
+                        f"{item.pricing_model!r}: expected one of {', '.join(PRICING_MODELS)}")
     if item.currency != sub.currency and item.price_override_micros is None:
         raise MixedCurrencyError(f"subscription {sub.id} item {item.sku}", {item.currency, sub.currency})
 

@@ -8,14 +8,17 @@ and held once per server, not once per session.
 
 from __future__ import annotations
 
-from datetime import datetime
+import threading
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import streamlit as st
 
 from arcadia import analytics, coverage
-from arcadia.db import database_url
+from arcadia.db import database_url, probe
 from arcadia.embedded import get_engine
 from arcadia.period import UTC, Period
+from dashboard.literal import literal_markdown
 
 MONTH_TTL = "10m"
 ACCRUAL_TTL = "60s"
@@ -31,24 +34,89 @@ def _engine(url: str):
     return get_engine(url)
 
 
+class _Computed(NamedTuple):
+    figure: object
+    at: datetime
+
+
+# Cached figures are served for up to their TTL without asking the database. When it has gone away
+# in the meantime, the page says so and how old the figures are (see `_served`).
 @st.cache_resource(ttl=MONTH_TTL, max_entries=64, show_spinner=False)
-def margin(url: str, period: str) -> analytics.MarginSummary:
-    return analytics.margin_summary(_engine(url), Period.parse(period), datetime.now(UTC))
+def _margin(url: str, period: str) -> _Computed:
+    return _Computed(analytics.margin_summary(_engine(url), Period.parse(period), datetime.now(UTC)), datetime.now(UTC))
 
 
 @st.cache_resource(ttl=MONTH_TTL, max_entries=64, show_spinner=False)
-def trend(url: str, last: str) -> tuple[analytics.MonthPnL, ...]:
-    return analytics.monthly_pnl(_engine(url), Period.parse(last))
+def _trend(url: str, last: str, currency: str | None) -> _Computed:
+    return _Computed(analytics.monthly_pnl(_engine(url), Period.parse(last), currency=currency), datetime.now(UTC))
 
 
 @st.cache_resource(ttl=MONTH_TTL, max_entries=64, show_spinner=False)
-def by_kind(url: str, period: str) -> analytics.ByKind:
-    return analytics.by_kind(_engine(url), Period.parse(period))
+def _by_kind(url: str, period: str) -> _Computed:
+    return _Computed(analytics.by_kind(_engine(url), Period.parse(period)), datetime.now(UTC))
 
 
 @st.cache_resource(ttl=ACCRUAL_TTL, max_entries=16, show_spinner=False)
+def _accrual(url: str, as_of: str | None) -> _Computed:
+    return _Computed(analytics.live_accrual(_engine(url), as_of and datetime.fromisoformat(as_of)), datetime.now(UTC))
+
+
+def margin(url: str, period: str) -> analytics.MarginSummary:
+    return _served(url, _margin(url, period))
+
+
+def trend(url: str, last: str, currency: str | None = None) -> tuple[analytics.MonthPnL, ...]:
+    return _served(url, _trend(url, last, currency))
+
+
+def by_kind(url: str, period: str) -> analytics.ByKind:
+    return _served(url, _by_kind(url, period))
+
+
 def accrual(url: str, as_of: str | None = None) -> analytics.Accrual:
-    return analytics.live_accrual(_engine(url), as_of and datetime.fromisoformat(as_of))
+    return _served(url, _accrual(url, as_of))
+
+
+def clear_accrual() -> None:
+    _accrual.clear()
+
+
+def clear_figures() -> None:
+    """Forget every cached figure (tests; a rebuilt database)."""
+    for cached in (_margin, _trend, _by_kind, _accrual):
+        cached.clear()
+
+
+STALE_AFTER = timedelta(seconds=30)
+_page = threading.local()  # the notice slot of the page this thread is running
+
+
+def stale_notice_slot(slot) -> None:
+    """Where this page run says that its figures are stale (an st.empty() near the top of the page)."""
+    _page.slot, _page.noticed = slot, None
+
+
+def _served(url: str, computed: _Computed):
+    """The cached figure; when it is older than STALE_AFTER and the database does not answer now, the
+    page's notice slot says so and how old the figure is (the oldest one on the page)."""
+    age = datetime.now(UTC) - computed.at
+    slot = getattr(_page, "slot", None)
+    if age > STALE_AFTER and slot is not None:
+        problem = database_problem(url)
+        if problem is not None and (_page.noticed is None or computed.at < _page.noticed):
+            _page.noticed = computed.at
+            minutes = int(age.total_seconds() // 60)
+            slot.warning(literal_markdown(
+                f"The database does not answer now ({problem}). The figures below were computed at "
+                f"{computed.at:%Y-%m-%d %H:%M} UTC ({'under a minute' if not minutes else f'{minutes} min'} ago) "
+                "and may be out of date."), icon=":material/history:")
+    return computed.figure
+
+
+@st.cache_data(ttl="5s", show_spinner=False)
+def database_problem(url: str) -> str | None:
+    """Why the database cannot answer now, or None (asked at most every 5 s per server)."""
+    return probe(url)
 
 
 @st.cache_data(ttl=MONTH_TTL, show_spinner=False)

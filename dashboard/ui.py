@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import TypeVar
 
 import pandas as pd
 import pyarrow as pa
@@ -11,12 +12,13 @@ import streamlit as st
 
 from arcadia import report
 from arcadia.db import describe
-from arcadia.errors import ArcadiaError, DatabaseUnavailable, InputError
+from arcadia.errors import ArcadiaError, DatabaseTimeout, DatabaseUnavailable, DataError, InputError
 from arcadia.money import display, to_decimal
 from arcadia.period import Period
 from dashboard import access, data
 
 PERIOD_KEY = "period"
+T = TypeVar("T")
 
 
 def _month_key(period: str) -> str:
@@ -196,24 +198,46 @@ def csv_download(rows: Callable[[], list[dict]], table: str, filename: str, labe
 
 
 def warnings(items) -> None:
+    """Each warning of a figure in a yellow box, as plain text (it may quote names from the database)."""
+    from dashboard.literal import literal_markdown
+
     for warning in items:
-        st.warning(warning, icon=":material/warning:")
+        st.warning(literal_markdown(warning), icon=":material/warning:")
 
 
 def failure(exc: ArcadiaError, url: str) -> None:
     """A friendly page for a failure: which database, what failed, what to do. No traceback."""
     if isinstance(exc, DatabaseUnavailable):
-        st.error("**The database is unreachable.**", icon=":material/cloud_off:")
+        timeout = isinstance(exc, DatabaseTimeout)
+        st.error("**The database took too long.**" if timeout else "**The database is unreachable.**",
+                 icon=":material/hourglass_disabled:" if timeout else ":material/cloud_off:")
         st.text(str(exc))  # the server's own words may quote names: plain text
-        st.markdown(f"Database: `{describe(url)}`. Check that it is running and that `ARCADIA_DATABASE_URL` "
-                    "is right, then reload the page.")
+        st.caption("Another session may hold a lock, or the database is overloaded or stalled: the page stopped "
+                   "waiting instead of hanging." if timeout else
+                   "Check that the database is running and that ARCADIA_DATABASE_URL is right.")
+        st.text(f"Database: {describe(url)}")
+        st.button("Retry", icon=":material/refresh:", key="failure-retry", type="primary")  # a click reruns the page
         return
     # The message may quote the input or the database's text: plain text, never markdown.
     st.error("**Invalid input.**" if isinstance(exc, InputError) else "**The figures could not be computed.**",
              icon=":material/error:")
     st.text(str(exc))
+    if isinstance(exc, DataError):
+        st.caption("Only the figures that need these rows are affected: other pages and months still work. "
+                   "The Data health page lists every problem in the data.")
     if not isinstance(exc, InputError):
-        st.caption(f"Database: {describe(url)}")
+        st.text(f"Database: {describe(url)}")
+
+
+def attempt(figure: Callable[[], T], what: str) -> T | None:
+    """The figure, or None after showing why when rows in the database break it (the rest of the page goes on)."""
+    try:
+        return figure()
+    except DataError as exc:
+        st.error(f"**{what} could not be computed from the data.**", icon=":material/error:")
+        st.text(str(exc))
+        st.caption("The Data health page lists every problem in the data; other months are not affected.")
+        return None
 
 
 def empty_month(period: Period) -> None:
@@ -253,4 +277,5 @@ def require() -> str:
         if not access.gate(url):
             st.stop()
         period_picker(url)
+    data.stale_notice_slot(st.empty())  # filled when cached figures are shown while the database is down
     return url

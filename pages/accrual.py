@@ -3,7 +3,7 @@
 import streamlit as st
 
 from arcadia import charts, report
-from arcadia.errors import InputError
+from arcadia.errors import ArcadiaError, InputError
 from arcadia.money import display
 from arcadia.period import parse_instant
 from dashboard import data, ui
@@ -24,11 +24,19 @@ st.caption("Every subscription active this month, priced by the quote engine on 
            "Projected month-end scales metered amounts by the run rate and prorates flat items to the month's end.")
 
 if st.button("Refresh now", icon=":material/refresh:"):
-    data.accrual.clear()
+    data.clear_accrual()
 
 
 @st.fragment(run_every=None if pinned else "60s")
 def live() -> None:
+    # A fragment shows its own exceptions (around app.py's handler): its failures are rendered here.
+    try:
+        figures()
+    except ArcadiaError as exc:
+        ui.failure(exc, url)
+
+
+def figures() -> None:
     accrual = data.accrual(url, as_of)
     names = data.tenant_names(url)
     st.text(f"As of {accrual.as_of:%Y-%m-%d %H:%M:%S} UTC · {accrual.period.label} · {accrual.currency}")

@@ -12,7 +12,7 @@ SELECT CAST(p.deployment_id AS TEXT) AS deployment_id,
            WHERE r.deployment_id = p.deployment_id AND r.currency = p.currency
              AND r.period >= :period_start AND r.period < :period_end
        )) AS tenant_id,
-       p.currency, p.revenue_cents, p.cogs_cents
+       p.currency, CAST(p.revenue_cents AS BIGINT) AS revenue_cents, CAST(p.cogs_cents AS BIGINT) AS cogs_cents
 FROM agg_pnl_deployment AS p
 LEFT JOIN cloud_deployments AS d ON d.id = p.deployment_id
 WHERE p.period = :period_start

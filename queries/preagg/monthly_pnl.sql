@@ -20,7 +20,8 @@ combined AS (
     UNION ALL
     SELECT * FROM cogs
 )
-SELECT period, currency, SUM(revenue_cents) AS revenue_cents, SUM(cogs_cents) AS cogs_cents,
+SELECT period, currency, CAST(SUM(revenue_cents) AS BIGINT) AS revenue_cents,
+       CAST(SUM(cogs_cents) AS BIGINT) AS cogs_cents,
        SUM(invoice_count) AS invoice_count, SUM(cost_line_count) AS cost_line_count
 FROM combined
 GROUP BY period, currency
