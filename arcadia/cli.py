@@ -7,7 +7,7 @@ import sys
 from datetime import datetime
 
 from arcadia import analytics, report
-from arcadia.db import DEMO_PATH, database_url, describe, engine_for, forget_engines, is_demo
+from arcadia.db import database_url, describe, engine_for, is_demo
 from arcadia.embedded import get_engine
 from arcadia.errors import ArcadiaError, DatabaseUnavailable, InputError
 from arcadia.money import display
@@ -39,7 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="fill an empty database with the deterministic demo data")
     demo.add_argument("--now", help="the demo's 'now' (ISO-8601; default: the current time)")
-    demo.add_argument("--reset", action="store_true", help="rebuild the embedded demo database from scratch")
+    demo.add_argument("--reset", action="store_true",
+                      help="rebuild the embedded demo from scratch (built beside and swapped in: a running server "
+                           "keeps serving)")
+    demo.add_argument("--force", action="store_true",
+                      help="with --reset: also replace every row of a database that is not the embedded demo")
     demo.add_argument("--scale", type=float, metavar="N",
                       help="PostgreSQL only: a large reseller's database, N=1 is 5,000 tenants and ~7 M usage rows "
                            "(N may be fractional)")
@@ -160,13 +164,14 @@ def run(args) -> int:
             counts = scale_demo.build(url, args.scale, now or datetime.now(UTC))
             print(f"scale {args.scale:g} demo written to {describe(url)}: " + ", ".join(f"{t} {n}" for t, n in counts.items()))
             return EXIT_OK
-        if args.reset:
-            if not is_demo(url):
-                raise InputError("--reset only rebuilds the embedded demo database; it never empties another database")
-            forget_engines()
-            DEMO_PATH.unlink(missing_ok=True)
-        DEMO_PATH.parent.mkdir(parents=True, exist_ok=True)
-        counts = build_demo(url, now)
+        if args.force and not args.reset:
+            raise InputError("--force goes with --reset")
+        if args.reset or is_demo(url):
+            from arcadia.embedded import build_demo_beside
+
+            counts = build_demo_beside(args.database_url, now, reset=args.reset, force=args.force)
+        else:
+            counts = build_demo(url, now)
         print(f"demo data written to {describe(url)}: " + ", ".join(f"{t} {n}" for t, n in counts.items()))
         return EXIT_OK
     if args.command == "token":

@@ -395,22 +395,46 @@ def build_demo(url: str, now: datetime | str | None = None) -> dict[str, int]:
     schema.create_all(engine)
     if not is_empty(engine):
         raise InputError("the database already has data: the demo only fills an empty database")
-    world = build_world(now)
     with engine.begin() as conn:
-        for table in TABLE_ORDER:
-            if world.rows.get(table):
-                conn.execute(schema.metadata.tables[table].insert(), world.rows[table])
-        period = Period(PILOT_START.date())
-        while period.end_at <= now:
-            rollup(conn, period, min(now, period.end_at + ROLLUP_DELAY))
-            period = period.next()
-        _void_and_reissue(conn, now)
-        _settle_old_invoices(conn, now)
-    counts = {}
+        _fill(conn, now)
+    return _counts(engine)
+
+
+def replace_with_demo(url: str, now: datetime | str | None = None) -> dict[str, int]:
+    """Replace every contract row of a database with the demo, in one transaction.
+
+    Readers never wait and never see half a demo: they read the old rows until the commit (DELETE,
+    not TRUNCATE, which would lock them out, and whose rows the pre-aggregates' triggers would not see).
+    """
+    from arcadia.db import engine_for
+
+    now = parse_instant(now or datetime.now(UTC).replace(microsecond=0))
+    engine = engine_for(url)
+    schema.create_all(engine)
+    with engine.begin() as conn:
+        for table in reversed(schema.metadata.sorted_tables):
+            conn.execute(table.delete())
+        _fill(conn, now)
+    return _counts(engine)
+
+
+def _fill(conn: sa.Connection, now: datetime) -> None:
+    world = build_world(now)
+    for table in TABLE_ORDER:
+        if world.rows.get(table):
+            conn.execute(schema.metadata.tables[table].insert(), world.rows[table])
+    period = Period(PILOT_START.date())
+    while period.end_at <= now:
+        rollup(conn, period, min(now, period.end_at + ROLLUP_DELAY))
+        period = period.next()
+    _void_and_reissue(conn, now)
+    _settle_old_invoices(conn, now)
+
+
+def _counts(engine: sa.Engine) -> dict[str, int]:
     with engine.connect() as conn:
-        for table in schema.metadata.tables:
-            counts[table] = conn.execute(sa.select(sa.func.count()).select_from(schema.metadata.tables[table])).scalar()
-    return counts
+        return {name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar()
+                for name, table in schema.metadata.tables.items()}
 
 
 def _void_and_reissue(conn: sa.Connection, now: datetime) -> None:
