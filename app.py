@@ -19,10 +19,14 @@ PAGES = {
 
 
 def dashboard() -> None:
+    from pathlib import Path
+
     from arcadia.errors import ArcadiaError
     from dashboard import access, data, ui
 
-    st.set_page_config(page_title="Arcadia margin", page_icon=":material/monitoring:", layout="wide")
+    # A file of our own: a :material/…: favicon is fetched by the browser from Google's font host.
+    st.set_page_config(page_title="Arcadia margin", page_icon=Path(__file__).with_name("dashboard") / "icon.png",
+                       layout="wide")
     url = data.current_url()
     if not access.gate(url):
         # Navigation without the dashboard pages: none of them is reachable from this session.
@@ -59,5 +63,10 @@ else:
     # pages/tenants.py, around this script's access check. Navigation here is always
     # st.navigation, so say so before the first session (pages also gate themselves).
     PagesManager.uses_pages_directory = False
-    # The JSON API rides on the dashboard's port.
-    app = st.App("app.py", routes=routes())
+    from starlette.middleware import Middleware
+
+    from arcadia.headers import SecurityHeaders
+
+    # The JSON API rides on the dashboard's port. Security headers on every response (arcadia/headers.py);
+    # `middleware=`, not a wrapper around st.App: `streamlit run` finds the app by reading this line.
+    app = st.App("app.py", routes=routes(), middleware=[Middleware(SecurityHeaders)])

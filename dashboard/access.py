@@ -74,13 +74,15 @@ def gate(url: str) -> bool:
         return False
     if not is_platform_admin(st.user.to_dict()):
         st.title("No access")
-        st.error(f"You are logged in as {st.user.get('email') or st.user.get('name') or 'this user'}, "
-                 "which is not a platform admin. Ask an admin for the `platform_admin` role.", icon=":material/block:")
+        st.error("This account is not a platform admin. Ask an admin for the `platform_admin` role.",
+                 icon=":material/block:")
+        # The email and name come from the identity provider, where users may set them: plain text, not markdown.
+        st.text(f"You are logged in as {st.user.get('email') or st.user.get('name') or 'this user'}.")
         if st.button("Log out", icon=":material/logout:"):
             st.logout()
         return False
     with st.sidebar:
-        st.caption(f"Signed in as {st.user.get('email') or st.user.get('name')}")
+        st.text(f"Signed in as {st.user.get('email') or st.user.get('name')}")  # identity provider's text: plain
         if st.button("Log out", icon=":material/logout:"):
             st.logout()
     return True
