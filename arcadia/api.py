@@ -21,6 +21,7 @@ import orjson
 import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.datastructures import QueryParams
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -28,6 +29,7 @@ from starlette.routing import Route
 from arcadia import analytics, db, embedded, gcpause, report
 from arcadia.auth import JWKS_URL_ENV, SECRET_ENV, AuthConfig, AuthUnavailable, Forbidden, Unauthorized, verify_bearer
 from arcadia.errors import AccessDenied, ArcadiaError, DatabaseUnavailable, DataError, InputError
+from arcadia.headers import SecurityHeaders
 from arcadia.openapi import DEMO_HEADER, PREFIX, openapi_document
 from arcadia.period import UTC, Period, parse_instant
 
@@ -165,5 +167,5 @@ def routes(database_url: str | None = None, env: Mapping[str, str] | None = None
 
 
 def create_api(database_url: str | None = None, env: Mapping[str, str] | None = None) -> Starlette:
-    """A standalone Starlette app serving only the API routes."""
-    return Starlette(routes=routes(database_url, env))
+    """A standalone Starlette app serving only the API routes (with the dashboard's security headers)."""
+    return Starlette(routes=routes(database_url, env), middleware=[Middleware(SecurityHeaders)])

@@ -179,6 +179,9 @@ def connect(engine: sa.Engine) -> Iterator[sa.Connection]:
             reason = _reason(exc) if isinstance(exc, sa.exc.DBAPIError) else "connection failed"
             if engine.dialect.name == "sqlite" and not Path(_sqlite_path(engine.url)).exists():
                 reason = "there is no such file; create it with `python -m arcadia db init`"
+            if "timeout expired" in reason:  # it accepts connections but does not answer them
+                raise DatabaseTimeout(f"the database took too long (no connection to {where} within the "
+                                      f"connect timeout): {reason}") from None
             raise DatabaseUnavailable(f"cannot reach the database ({where}): {reason}") from None
         try:
             with conn:

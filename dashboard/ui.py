@@ -265,6 +265,16 @@ def delta(now_cents: int, before_cents: int) -> str:
     return ("+" if change >= 0 else "-") + display(abs(change))
 
 
+def run_page(render: Callable[[str], None]) -> None:
+    """A page's whole run: the access gate (see `require`), then `render(url)`, with any failure shown as
+    a friendly message. app.py also catches failures, but Streamlit can run a page file on its own."""
+    url = require()
+    try:
+        render(url)
+    except ArcadiaError as exc:
+        failure(exc, url)
+
+
 def require() -> str:
     """First line of every page: the database URL, once this run has passed the access gate.
 

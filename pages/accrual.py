@@ -10,68 +10,73 @@ from dashboard import data, ui
 
 MONEY = ["subtotal", "GST", "total", "projected"]
 
-url = ui.require()
-# ?as_of=ISO-8601 pins the instant (a reproducible link); without it the page follows the clock.
-pinned = st.query_params.get("as_of")
-st.title("Live accrual")
-try:
-    as_of = parse_instant(pinned).isoformat() if pinned else None
-except InputError as exc:
-    st.error("Invalid `as_of` in the address. Remove it to follow the clock.", icon=":material/error:")
-    st.text(str(exc))  # it quotes the address: plain text, never markdown
-    st.stop()
-st.caption("Every subscription active this month, priced by the quote engine on its metered usage so far. "
-           "Projected month-end scales metered amounts by the run rate and prorates flat items to the month's end.")
 
-if st.button("Refresh now", icon=":material/refresh:"):
-    data.clear_accrual()
-
-
-@st.fragment(run_every=None if pinned else "60s")
-def live() -> None:
-    # A fragment shows its own exceptions (around app.py's handler): its failures are rendered here.
+def render(url: str) -> None:
+    # ?as_of=ISO-8601 pins the instant (a reproducible link); without it the page follows the clock.
+    pinned = st.query_params.get("as_of")
+    st.title("Live accrual")
     try:
-        figures()
-    except ArcadiaError as exc:
-        ui.failure(exc, url)
+        as_of = parse_instant(pinned).isoformat() if pinned else None
+    except InputError as exc:
+        st.error("Invalid `as_of` in the address. Remove it to follow the clock.", icon=":material/error:")
+        st.text(str(exc))  # it quotes the address: plain text, never markdown
+        st.stop()
+    st.caption("Every subscription active this month, priced by the quote engine on its metered usage so far. "
+               "Projected month-end scales metered amounts by the run rate and prorates flat items to the month's end.")
+
+    if st.button("Refresh now", icon=":material/refresh:"):
+        data.clear_accrual()
 
 
-def figures() -> None:
-    accrual = data.accrual(url, as_of)
-    names = data.tenant_names(url)
-    st.text(f"As of {accrual.as_of:%Y-%m-%d %H:%M:%S} UTC · {accrual.period.label} · {accrual.currency}")
-    ui.warnings(accrual.warnings)
-    subtotal, tax, total, projected = st.columns(4)
-    subtotal.metric("Accrued subtotal (ex-GST)", display(accrual.subtotal_cents), border=True)
-    tax.metric("GST", display(accrual.tax_cents), border=True)
-    total.metric("Total", display(accrual.total_cents), border=True)
-    projected.metric("Projected month-end subtotal", display(accrual.projected_subtotal_cents), border=True)
-    if not accrual.quotes:
-        st.info("No subscription is active this month.", icon=":material/info:")
-        return
-    top = st.slider("Tenants in the chart", 3, 25, 10, key="accrual_top_n")
-    st.plotly_chart(charts.accrual_by_tenant(accrual, names, top), width="stretch", key="accrual-chart")
-
-    st.subheader("Subscriptions")
-    query = st.text_input("Search", key="accrual_search", placeholder="Tenant name, tenant id or subscription id",
-                          help="Case-insensitive; the text is matched as typed.")
-    rows = report.accrual_subscriptions(accrual, names, query)
-    st.caption(f"{len(rows):,} of {len(accrual.quotes):,} subscriptions, largest subtotal first. "
-               "Select a row to see its lines.")
-    chosen = ui.pick_table(rows, "subscription_id", MONEY, key="accrual-subs", empty="No subscription matches the search.")
-    ui.csv_download(lambda: report.accrual_table(accrual, "subscriptions"), "subscriptions",
-                    f"arcadia-accrual-{accrual.period.start:%Y-%m}.csv")
-    ui.csv_download(lambda: report.accrual_table(accrual, "lines"), "lines",
-                    f"arcadia-accrual-lines-{accrual.period.start:%Y-%m}.csv", "Download lines CSV")
-
-    st.subheader("Lines of the selected subscription")
-    if chosen is None:
-        st.info("Select a subscription in the table above to see its lines.", icon=":material/touch_app:")
-        return
-    quote = next(q for q in accrual.quotes if q.subscription.id == chosen)
-    st.text(f"{names.get(quote.subscription.tenant_id, quote.subscription.tenant_id)} · subscription {chosen}")
-    ui.money_table(report.quote_lines(quote), ["amount", "projected"], key="accrual-lines",
-                   empty="Nothing billable yet this month.")
+    @st.fragment(run_every=None if pinned else "60s")
+    def live() -> None:
+        # A fragment shows its own exceptions (around app.py's handler): its failures are rendered here.
+        try:
+            figures()
+        except ArcadiaError as exc:
+            ui.failure(exc, url)
 
 
-live()
+    def figures() -> None:
+        accrual = data.accrual(url, as_of)
+        names = data.tenant_names(url)
+        st.text(f"As of {accrual.as_of:%Y-%m-%d %H:%M:%S} UTC · {accrual.period.label} · {accrual.currency}")
+        ui.warnings(accrual.warnings)
+        subtotal, tax, total, projected = st.columns(4)
+        subtotal.metric("Accrued subtotal (ex-GST)", display(accrual.subtotal_cents), border=True)
+        tax.metric("GST", display(accrual.tax_cents), border=True)
+        total.metric("Total", display(accrual.total_cents), border=True)
+        projected.metric("Projected month-end subtotal", display(accrual.projected_subtotal_cents), border=True)
+        if not accrual.quotes:
+            st.info("No subscription is active this month.", icon=":material/info:")
+            return
+        top = st.slider("Tenants in the chart", 3, 25, 10, key="accrual_top_n")
+        st.plotly_chart(charts.accrual_by_tenant(accrual, names, top), width="stretch", key="accrual-chart")
+
+        st.subheader("Subscriptions")
+        query = st.text_input("Search", key="accrual_search", placeholder="Tenant name, tenant id or subscription id",
+                              help="Case-insensitive; the text is matched as typed.")
+        rows = report.accrual_subscriptions(accrual, names, query)
+        st.caption(f"{len(rows):,} of {len(accrual.quotes):,} subscriptions, largest subtotal first. "
+                   "Select a row to see its lines.")
+        chosen = ui.pick_table(rows, "subscription_id", MONEY, key="accrual-subs",
+                               empty="No subscription matches the search.")
+        ui.csv_download(lambda: report.accrual_table(accrual, "subscriptions"), "subscriptions",
+                        f"arcadia-accrual-{accrual.period.start:%Y-%m}.csv")
+        ui.csv_download(lambda: report.accrual_table(accrual, "lines"), "lines",
+                        f"arcadia-accrual-lines-{accrual.period.start:%Y-%m}.csv", "Download lines CSV")
+
+        st.subheader("Lines of the selected subscription")
+        if chosen is None:
+            st.info("Select a subscription in the table above to see its lines.", icon=":material/touch_app:")
+            return
+        quote = next(q for q in accrual.quotes if q.subscription.id == chosen)
+        st.text(f"{names.get(quote.subscription.tenant_id, quote.subscription.tenant_id)} · subscription {chosen}")
+        ui.money_table(report.quote_lines(quote), ["amount", "projected"], key="accrual-lines",
+                       empty="Nothing billable yet this month.")
+
+
+    live()
+
+
+ui.run_page(render)

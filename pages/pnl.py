@@ -7,58 +7,62 @@ from arcadia.errors import DataError
 from arcadia.money import display
 from dashboard import data, ui
 
-url = ui.require()
-period = ui.selected_period()
 
-st.title(f"P&L · {period.label}")
-st.caption("Revenue is invoiced subtotals ex-GST (void invoices excluded); COGS is every DigitalOcean cost line "
-           "of the month.")
-summary = ui.attempt(lambda: data.margin(url, str(period)), f"The P&L of {period.label}")
-# The previous month only feeds the deltas: when its rows break it, or it is in another currency, the
-# cards go without deltas and say why; this month's figures stand.
-try:
-    previous = data.margin(url, str(period.previous()))
-    compare = "" if summary is None or previous.currency == summary.currency else "it is in another currency"
-except DataError as exc:
-    previous, compare = None, f"its figures could not be computed ({exc})"
+def render(url: str) -> None:
+    period = ui.selected_period()
 
-if summary is not None:
-    st.text(f"Currency: {summary.currency}")  # database text: shown literally, never as markdown
-    ui.warnings(summary.warnings)
+    st.title(f"P&L · {period.label}")
+    st.caption("Revenue is invoiced subtotals ex-GST (void invoices excluded); COGS is every DigitalOcean cost line "
+               "of the month.")
+    summary = ui.attempt(lambda: data.margin(url, str(period)), f"The P&L of {period.label}")
+    # The previous month only feeds the deltas: when its rows break it, or it is in another currency, the
+    # cards go without deltas and say why; this month's figures stand.
+    try:
+        previous = data.margin(url, str(period.previous()))
+        compare = "" if summary is None or previous.currency == summary.currency else "it is in another currency"
+    except DataError as exc:
+        previous, compare = None, f"its figures could not be computed ({exc})"
 
-if summary is not None and not summary.has_data:
-    ui.empty_month(period)
-elif summary is not None:
-    o = summary.overall
-    p = previous.overall if previous is not None else None
-    delta = ui.delta if p is not None and previous.has_data and not compare else (lambda now, before: None)
-    revenue, cogs, margin, pct = st.columns(4)
-    revenue.metric("Revenue", display(o.revenue_cents), delta(o.revenue_cents, p and p.revenue_cents), border=True)
-    cogs.metric("COGS", display(o.cogs_cents), delta(o.cogs_cents, p and p.cogs_cents), delta_color="inverse",
-                border=True)
-    margin.metric("Margin", display(o.margin_cents), delta(o.margin_cents, p and p.margin_cents), border=True)
-    pct_delta = (f"{o.margin_pct - p.margin_pct:+.1f} pp" if delta is ui.delta and o.margin_pct is not None
-                 and p.margin_pct is not None else None)
-    pct.metric("Margin %", "—" if o.margin_pct is None else f"{o.margin_pct:.1f} %", pct_delta, border=True)
+    if summary is not None:
+        st.text(f"Currency: {summary.currency}")  # database text: shown literally, never as markdown
+        ui.warnings(summary.warnings)
 
-    attributed, unattributed, counts = st.columns(3)
-    attributed.metric("Attributed COGS", display(summary.attributed_cogs_cents),
-                      help="Cost lines whose resource bills to a tenant (its deployment's tenant, else its own).")
-    unattributed.metric("Unattributed COGS", display(summary.unattributed_cogs_cents),
-                        help="Cost lines with no tenant: internal infrastructure and lines matching no resource.")
-    counts.metric("Invoices · cost lines", f"{summary.invoice_count} · {summary.cost_line_count}")
-    if compare:
-        st.caption(f"No deltas: {period.previous().label} is not comparable.")
-        st.text(f"{period.previous().label}: {compare}")  # may quote database text
-    else:
-        st.caption("Deltas compare with " + period.previous().label + ".")
+    if summary is not None and not summary.has_data:
+        ui.empty_month(period)
+    elif summary is not None:
+        o = summary.overall
+        p = previous.overall if previous is not None else None
+        delta = ui.delta if p is not None and previous.has_data and not compare else (lambda now, before: None)
+        revenue, cogs, margin, pct = st.columns(4)
+        revenue.metric("Revenue", display(o.revenue_cents), delta(o.revenue_cents, p and p.revenue_cents), border=True)
+        cogs.metric("COGS", display(o.cogs_cents), delta(o.cogs_cents, p and p.cogs_cents), delta_color="inverse",
+                    border=True)
+        margin.metric("Margin", display(o.margin_cents), delta(o.margin_cents, p and p.margin_cents), border=True)
+        pct_delta = (f"{o.margin_pct - p.margin_pct:+.1f} pp" if delta is ui.delta and o.margin_pct is not None
+                     and p.margin_pct is not None else None)
+        pct.metric("Margin %", "—" if o.margin_pct is None else f"{o.margin_pct:.1f} %", pct_delta, border=True)
 
-history = data.trend(url, str(period), summary.currency if summary is not None else None)
-first = next((i for i, month in enumerate(history) if month.has_data or month.note), len(history))
-currency = next((m.currency for m in history if m.has_data), summary.currency if summary is not None else "USD")
-if history[first:]:
-    st.plotly_chart(charts.trend(history[first:], currency), width="stretch", key="trend")
+        attributed, unattributed, counts = st.columns(3)
+        attributed.metric("Attributed COGS", display(summary.attributed_cogs_cents),
+                          help="Cost lines whose resource bills to a tenant (its deployment's tenant, else its own).")
+        unattributed.metric("Unattributed COGS", display(summary.unattributed_cogs_cents),
+                            help="Cost lines with no tenant: internal infrastructure and lines matching no resource.")
+        counts.metric("Invoices · cost lines", f"{summary.invoice_count} · {summary.cost_line_count}")
+        if compare:
+            st.caption(f"No deltas: {period.previous().label} is not comparable.")
+            st.text(f"{period.previous().label}: {compare}")  # may quote database text
+        else:
+            st.caption("Deltas compare with " + period.previous().label + ".")
 
-if summary is not None:
-    ui.csv_download(lambda: report.margin_table(summary, "overall"), "overall",
-                    f"arcadia-pnl-{period.start:%Y-%m}.csv", "Download P&L CSV")
+    history = data.trend(url, str(period), summary.currency if summary is not None else None)
+    first = next((i for i, month in enumerate(history) if month.has_data or month.note), len(history))
+    currency = next((m.currency for m in history if m.has_data), summary.currency if summary is not None else "USD")
+    if history[first:]:
+        st.plotly_chart(charts.trend(history[first:], currency), width="stretch", key="trend")
+
+    if summary is not None:
+        ui.csv_download(lambda: report.margin_table(summary, "overall"), "overall",
+                        f"arcadia-pnl-{period.start:%Y-%m}.csv", "Download P&L CSV")
+
+
+ui.run_page(render)

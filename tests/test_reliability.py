@@ -12,6 +12,7 @@ import re
 import socket
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -235,3 +236,31 @@ def test_a_missing_sqlite_file_is_unreachable_and_not_created(tmp_path):
     with pytest.raises(DatabaseUnavailable, match="cannot reach"):
         analytics.margin_summary(db.engine_for(f"sqlite:///{path}", reader=True), MARCH)
     assert not path.exists()
+
+
+def test_pages_mark_cached_figures_stale_then_say_the_database_took_too_long(stalling, monkeypatch):
+    """While the database stalls, a page shows the figures it holds marked stale with their age; a page
+    with nothing cached says the database took too long and offers a retry. No traceback, no hang."""
+    import streamlit as st
+
+    from dashboard import data
+    from tests.test_pages import ADMIN, app_test
+
+    proxy, reader = stalling
+    at = app_test(reader.url.render_as_string(hide_password=False), monkeypatch, user=ADMIN, period="2026-03")
+    assert {m.label: m.value for m in at.metric}["COGS"] == "$29.00" and not at.warning
+    monkeypatch.setattr(data, "STALE_AFTER", timedelta(0))  # every cached figure is old enough to question
+    proxy.passing.clear()
+    at.run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["COGS"] == "$29.00"  # still shown ...
+    notice = " ".join(w.value for w in at.warning)
+    assert "does not answer now" in notice and "may be out of date" in notice and "took too long" in notice
+    st.cache_resource.clear()  # nothing cached any more: the figures must come from the stalled database
+    at.run()
+    assert not at.exception
+    assert any("took too long" in e.value for e in at.error)
+    assert "Retry" in [b.label for b in at.button]
+    proxy.passing.set()
+    next(b for b in at.button if b.label == "Retry").click().run()  # the database is back: a retry shows the figures
+    assert not at.error and {m.label: m.value for m in at.metric}["COGS"] == "$29.00"
