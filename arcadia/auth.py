@@ -26,6 +26,7 @@ SECRET_ENV = "ARCADIA_API_JWT_SECRET"
 JWKS_URL_ENV = "ARCADIA_API_JWKS_URL"
 ISSUER_ENV = "ARCADIA_API_JWT_ISSUER"
 AUDIENCE_ENV = "ARCADIA_API_JWT_AUDIENCE"
+MAX_TTL_ENV = "ARCADIA_API_JWT_MAX_TTL"
 
 REQUIRED_ROLE = "platform_admin"
 REALM = "arcadia"
@@ -35,7 +36,8 @@ JWKS_ALGORITHMS = ["RS256", "ES256"]
 MIN_SECRET_BYTES = 32
 # Tolerates small clock differences between the token issuer and this server.
 LEEWAY_SECONDS = 30
-# Bearer tokens cannot be revoked here, so a minted one may not live long.
+# Bearer tokens cannot be revoked here, so none may live long: the default limit on any token's
+# remaining lifetime (exp - now), minted here or not; $ARCADIA_API_JWT_MAX_TTL sets another (e.g. 7d).
 MAX_TTL = timedelta(days=30)
 
 
@@ -72,13 +74,19 @@ class AuthConfig:
     jwks_url: str | None = None
     issuer: str | None = None
     audience: str | None = None
+    max_ttl_text: str | None = None  # $ARCADIA_API_JWT_MAX_TTL as given (see max_ttl)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> AuthConfig:
         """The configuration in `env` (default: os.environ); blank values count as unset."""
         env = os.environ if env is None else env
         value = lambda name: (env.get(name) or "").strip() or None  # noqa: E731
-        return cls(value(SECRET_ENV), value(JWKS_URL_ENV), value(ISSUER_ENV), value(AUDIENCE_ENV))
+        return cls(value(SECRET_ENV), value(JWKS_URL_ENV), value(ISSUER_ENV), value(AUDIENCE_ENV), value(MAX_TTL_ENV))
+
+    @property
+    def max_ttl(self) -> timedelta:
+        """The longest remaining lifetime a token may have (default 30 days)."""
+        return MAX_TTL if self.max_ttl_text is None else _duration(self.max_ttl_text, MAX_TTL_ENV, timedelta(days=365))
 
     @property
     def configured(self) -> bool:
@@ -90,6 +98,11 @@ class AuthConfig:
             return f"API authentication is not configured: set {SECRET_ENV} (HS256) or {JWKS_URL_ENV} (RS256/ES256)"
         if self.secret and self.jwks_url:
             return f"set only one of {SECRET_ENV} and {JWKS_URL_ENV}: which algorithms to accept would be ambiguous"
+        if self.max_ttl_text is not None:
+            try:
+                self.max_ttl  # noqa: B018 - parsed only to say what is wrong with it
+            except InputError as exc:
+                return str(exc)
         if self.secret and len(self.secret.encode()) < MIN_SECRET_BYTES:
             return f"{SECRET_ENV} is too short: HS256 needs at least {MIN_SECRET_BYTES} bytes"
         if self.jwks_url:
@@ -182,9 +195,11 @@ def verify_bearer(authorization: str | None, config: AuthConfig) -> dict:
         raise Unauthorized(reason) from None
     # The lifetime limit holds for every token, not only those this project mints: a leaked token
     # with an expiry a century (or 1e300 seconds) away is refused.
-    latest = datetime.now(UTC).timestamp() + MAX_TTL.total_seconds() + LEEWAY_SECONDS
-    if isinstance(claims["exp"], bool) or not claims["exp"] <= latest:
-        raise Unauthorized(f"the token expires more than {MAX_TTL.days} days from now")
+    latest = datetime.now(UTC).timestamp() + config.max_ttl.total_seconds() + LEEWAY_SECONDS
+    if type(claims["exp"]) not in (int, float):  # PyJWT also takes "1767225600" (a string) or true
+        raise Unauthorized("the token's exp is not a number (RFC 7519 NumericDate)")
+    if not claims["exp"] <= latest:
+        raise Unauthorized(f"the token expires more than {_say(config.max_ttl)} from now")
     if not _has_role(claims):
         raise Forbidden(f"the token does not carry the {REQUIRED_ROLE} role")
     return claims
@@ -194,15 +209,23 @@ _TTL_RE = re.compile(r"(\d{1,7})([smhd]?)", re.ASCII)
 _TTL_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def parse_ttl(value: str) -> timedelta:
-    """A lifetime like '90s', '15m', '1h', '7d' (bare digits are seconds); InputError otherwise."""
+def parse_ttl(value: str, limit: timedelta = MAX_TTL) -> timedelta:
+    """A lifetime like '90s', '15m', '1h', '7d' (bare digits are seconds) up to `limit`; InputError otherwise."""
+    return _duration(value, "ttl", limit)
+
+
+def _duration(value: str, what: str, limit: timedelta) -> timedelta:
     match = _TTL_RE.fullmatch(value.strip()) if isinstance(value, str) else None
     if not match:
-        raise InputError(f"invalid ttl {value!r:.60}: expected e.g. 30m, 1h, 7d")
+        raise InputError(f"invalid {what} {value!r:.60}: expected e.g. 30m, 1h, 7d")
     ttl = timedelta(seconds=int(match[1]) * _TTL_UNITS[match[2]])
-    if not timedelta(0) < ttl <= MAX_TTL:
-        raise InputError(f"invalid ttl {value!r:.60}: must be more than 0 and at most {MAX_TTL.days}d")
+    if not timedelta(0) < ttl <= limit:
+        raise InputError(f"invalid {what} {value!r:.60}: must be more than 0 and at most {_say(limit)}")
     return ttl
+
+
+def _say(span: timedelta) -> str:
+    return f"{span.days} days" if span.days and not span.seconds else f"{int(span.total_seconds())} s"
 
 
 def mint_token(role: str, ttl: timedelta, config: AuthConfig, *, sub: str | None = None,
@@ -215,8 +238,8 @@ def mint_token(role: str, ttl: timedelta, config: AuthConfig, *, sub: str | None
         raise InputError(problem)
     if not role or not role.strip():
         raise InputError("a token needs a role, e.g. platform_admin")
-    if not timedelta(0) < ttl <= MAX_TTL:
-        raise InputError(f"a token lives more than 0 and at most {MAX_TTL.days} days")
+    if not timedelta(0) < ttl <= config.max_ttl:
+        raise InputError(f"a token lives more than 0 and at most {_say(config.max_ttl)}")
     issued = (now or datetime.now(UTC)).replace(microsecond=0)
     claims = {"sub": sub or "arcadia-cli", "role": role, "roles": [role], "iat": issued, "nbf": issued,
               "exp": issued + ttl}

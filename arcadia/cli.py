@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     token = sub.add_parser("token", help="print an API bearer token signed with $ARCADIA_API_JWT_SECRET")
     token.add_argument("--role", required=True, help="role claim, e.g. platform_admin")
-    token.add_argument("--ttl", default="1h", help="lifetime, e.g. 30m, 1h, 7d (default 1h, at most 30d)")
+    token.add_argument("--ttl", default="1h", help="lifetime, e.g. 30m, 1h, 7d (default 1h, at most 30d or $ARCADIA_API_JWT_MAX_TTL)")
     token.add_argument("--sub", help="subject claim (default arcadia-cli)")
     token.add_argument("--tenant-id", help="tenant_id claim (a tenant user's token)")
     return parser
@@ -177,7 +177,8 @@ def run(args) -> int:
     if args.command == "token":
         from arcadia.auth import AuthConfig, mint_token, parse_ttl
 
-        print(mint_token(args.role, parse_ttl(args.ttl), AuthConfig.from_env(), sub=args.sub, tenant_id=args.tenant_id))
+        config = AuthConfig.from_env()
+        print(mint_token(args.role, parse_ttl(args.ttl, config.max_ttl), config, sub=args.sub, tenant_id=args.tenant_id))
         return EXIT_OK
     if args.command == "bench":
         from arcadia import bench

@@ -88,6 +88,10 @@ AUTH_CASES = {
                             "invalid_token"),
     "exp 1e300": (lambda: hs256(claims(role=ADMIN, exp=1e300)), 401, "invalid_token"),
     "exp 29 days ahead": (lambda: hs256(claims(role=ADMIN, exp=int(time.time()) + 29 * 86400)), 200, None),
+    "exp as text": (lambda: hs256(claims(role=ADMIN, exp="tomorrow")), 401, "invalid_token"),
+    "exp as a numeric string": (lambda: hs256(claims(role=ADMIN, exp=str(int(time.time()) + 3600))), 401,
+                                "invalid_token"),
+    "exp true": (lambda: hs256(claims(role=ADMIN, exp=True)), 401, "invalid_token"),
     "no role": (lambda: hs256(claims()), 403, "insufficient_scope"),
     "tenant user, tenant_id platform-admin": (
         lambda: hs256(claims(tenant_id="platform-admin", role="tenant_admin")), 403, "insufficient_scope"),
@@ -454,7 +458,8 @@ def test_token_command_round_trips(client):
     (["--role", ADMIN], {}, "ARCADIA_API_JWT_SECRET is not set"),
     (["--role", ADMIN, "--ttl", "1y"], ENV, "invalid ttl"),
     (["--role", ADMIN, "--ttl", "0"], ENV, "invalid ttl"),
-    (["--role", ADMIN, "--ttl", "90d"], ENV, "at most 30d"),
+    (["--role", ADMIN, "--ttl", "90d"], ENV, "at most 30 days"),
+    (["--role", ADMIN, "--ttl", "10d"], {**ENV, "ARCADIA_API_JWT_MAX_TTL": "7d"}, "at most 7 days"),
     (["--role", ADMIN], {"ARCADIA_API_JWT_SECRET": "short"}, "too short"),
 ])
 def test_token_command_usage_errors_exit_2(args, env, says):
@@ -480,3 +485,16 @@ def test_an_as_of_whose_accrual_month_is_before_1970_is_a_400_naming_it(client):
     response = client.get(ACCRUAL, params={"as_of": "1970-01-01T00:00:00Z"}, headers={"Authorization": admin()})
     assert response.status_code == 400 and "1970-01-01" in response.json()["message"]
     assert "December 1969" in response.json()["message"] and "subscriptions" not in response.json()
+
+
+@pytest.mark.parametrize("max_ttl, days_ahead, status", [
+    ("7d", 6, 200), ("7d", 8, 401), ("12h", 1, 401), ("90d", 60, 200), ("soon", 1, 503), ("0d", 1, 503),
+    ("400d", 1, 503),
+])
+def test_the_longest_token_lifetime_is_configurable(demo_sqlite_url, max_ttl, days_ahead, status):
+    client = TestClient(api.create_api(demo_sqlite_url, {**ENV, "ARCADIA_API_JWT_MAX_TTL": max_ttl}))
+    token = hs256(claims(role=ADMIN, exp=int(time.time()) + days_ahead * 86400 - 60))
+    response = client.get("/api/v1/dashboard/by-kind", params={"period": "2026-04"}, headers={"Authorization": token})
+    assert response.status_code == status, response.text
+    if status == 503:
+        assert max_ttl in response.json()["message"] and "ARCADIA_API_JWT_MAX_TTL" in response.json()["message"]
