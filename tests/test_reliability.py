@@ -264,3 +264,23 @@ def test_pages_mark_cached_figures_stale_then_say_the_database_took_too_long(sta
     proxy.passing.set()
     next(b for b in at.button if b.label == "Retry").click().run()  # the database is back: a retry shows the figures
     assert not at.error and {m.label: m.value for m in at.metric}["COGS"] == "$29.00"
+
+
+def test_twenty_requests_during_a_lock_all_answer_and_the_accrual_is_not_starved(pg, reader):
+    """The review's case: another session holds cost lines locked while 20 API requests arrive at once.
+    Those that read the locked table get a 503 naming the lock; the accrual (which does not) gets its figures."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    client = TestClient(api.create_api(pg.url.render_as_string(hide_password=False), ENV))
+    headers = {"Authorization": admin()}
+    requests = [("/api/v1/dashboard/margin", {"period": "2026-03"}),
+                ("/api/v1/dashboard/accrual", {"as_of": "2026-05-21T12:00:00Z"})] * 10
+    with pg.connect() as holder:
+        holder.exec_driver_sql("LOCK TABLE cloud_cost_lines, tenants IN ACCESS EXCLUSIVE MODE")
+        with ThreadPoolExecutor(len(requests)) as pool:
+            answers = list(pool.map(lambda r: client.get(r[0], params=r[1], headers=headers), requests))
+        holder.rollback()
+    margins, accruals = answers[0::2], answers[1::2]
+    assert all(a.status_code == 503 and "lock timeout" in a.json()["message"] and a.headers["Retry-After"]
+               for a in margins)
+    assert all(a.status_code == 200 and a.json()["totals"]["subtotal"] != "0.00" for a in accruals)
