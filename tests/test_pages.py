@@ -19,7 +19,8 @@ from arcadia.period import Period, parse_instant
 from tests.conftest import fresh_engine, load_sql
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGES = ["pages/pnl.py", "pages/tenants.py", "pages/by_kind.py", "pages/accrual.py", "pages/unattributed.py"]
+PAGES = ["pages/pnl.py", "pages/tenants.py", "pages/by_kind.py", "pages/accrual.py", "pages/unattributed.py",
+         "pages/health.py"]
 AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "s" * 32, "client_id": "arcadia",
         "client_secret": "secret", "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}
 ADMIN = {"is_logged_in": True, "email": "ops@arcadia.test", "roles": ["platform_admin"]}
