@@ -14,43 +14,87 @@ from arcadia import schema
 from arcadia.db import fetch, fetch_rows, uses_preaggregates
 from arcadia.errors import DataError, InputError, MixedCurrencyError
 from arcadia.period import Period, parse_instant
-from arcadia.quote import Item, Quote, Subscription, Tier, quote_all
+from arcadia.quote import PRICING_MODELS, Item, Quote, Subscription, Tier, quote_all
 from arcadia.schema import to_decimal
 
 
-def _tiers(raw) -> tuple[Tier, ...]:
-    """Graduated tiers from the catalog's JSON; ValueError saying what is wrong with them."""
-    if raw is None or raw == "":
-        return ()
+def pricing_problems(pricing_model, unit_price_micros, tiers, included_units=0) -> list[str]:
+    """Why a catalog item cannot be priced ([] when it can): the rules the quote engine relies on.
+
+    One definition for the figures (which refuse to price such an item, naming it) and for
+    `python -m arcadia check` (which lists every such item). `tiers` is the JSON text, or the list
+    PostgreSQL's json column already decoded.
+    """
+    reasons = []
+    if pricing_model not in PRICING_MODELS:
+        reasons.append(f"unknown pricing_model {pricing_model!r} (expected {', '.join(PRICING_MODELS)})")
+    if not _is_integer(unit_price_micros):
+        reasons.append(f"unit_price_micros {unit_price_micros!r} is not an integer")
+    elif int(unit_price_micros) < 0:
+        reasons.append("negative unit_price_micros")
+    if not _is_number(_decoded_number(included_units if included_units is not None else 0)):
+        reasons.append(f"included_units {included_units!r} is not a number")
     try:
-        tiers = json.loads(raw, parse_float=Decimal) if isinstance(raw, str) else raw
-    except ValueError:
-        raise ValueError("tiers are not JSON") from None
-    if not isinstance(tiers, list) or not all(isinstance(t, dict) for t in tiers):
-        raise ValueError("tiers are not a JSON list of objects")
-    parsed, bound = [], Decimal(0)
-    for n, tier in enumerate(tiers, 1):
-        up_to, price = tier.get("up_to"), tier.get("unit_price_micros")
-        try:
-            micros = _whole(price)
-            if micros < 0:
-                raise ValueError
-        except (ValueError, TypeError, ArithmeticError):
-            raise ValueError(f"tier {n}: unit_price_micros {price!r} is not a whole number of micros ≥ 0") from None
-        if up_to is None:
-            if n != len(tiers):
-                raise ValueError(f"tier {n}: only the last tier may have no upper bound (up_to null)")
-            parsed.append(Tier(None, micros))
+        decoded = json.loads(tiers, parse_float=Decimal) if isinstance(tiers, str) else tiers
+    except (ValueError, RecursionError):
+        return reasons + ["tiers is not valid JSON"]
+    if decoded is None or decoded == "":
+        return reasons + (["tiered item without tiers"] if pricing_model == "tiered" else [])
+    if not isinstance(decoded, list):
+        return reasons + ["tiers is not a JSON list"]
+    if not decoded and pricing_model == "tiered":
+        reasons.append("tiered item without tiers")
+    previous = None
+    for position, tier in enumerate(decoded, start=1):
+        if not isinstance(tier, dict):
+            reasons.append(f"tier {position} is not an object")
             continue
+        up_to, price = tier.get("up_to"), tier.get("unit_price_micros")
+        if up_to is None:
+            if position != len(decoded):
+                reasons.append(f"tier {position}: up_to null before the last tier")
+        elif not _is_number(up_to):
+            reasons.append(f"tier {position}: up_to {up_to!r} is not a number")
+        else:
+            if previous is not None and up_to <= previous:
+                reasons.append(f"tier {position}: up_to {up_to} not above the previous tier's ({previous})")
+            previous = up_to
+        if not _is_integer(price):
+            reasons.append(f"tier {position}: unit_price_micros {price!r} is not an integer")
+        elif price < 0:
+            reasons.append(f"tier {position}: negative unit_price_micros ({price})")
+    return reasons
+
+
+def _decoded_number(value):
+    """A number column as SQLite may hand it over (text of a number): as Decimal when it is one."""
+    if isinstance(value, str):
         try:
-            limit = _finite(up_to)
-            if isinstance(up_to, bool) or limit <= bound:
-                raise ValueError
-        except (ValueError, TypeError, ArithmeticError):
-            raise ValueError(f"tier {n}: up_to {up_to!r} is not a number above the previous bound ({bound})") from None
-        bound = limit
-        parsed.append(Tier(limit, micros))
-    return tuple(parsed)
+            return Decimal(value.strip())
+        except ArithmeticError:
+            return value
+    return value
+
+
+def _is_number(value) -> bool:
+    # bool is an int to Python, not a number to JSON; NaN and infinities price nothing.
+    if isinstance(value, float):
+        value = Decimal(repr(value))
+    return not isinstance(value, bool) and isinstance(value, (int, Decimal)) and Decimal(value).is_finite()
+
+
+def _is_integer(value) -> bool:
+    value = _decoded_number(value)
+    if isinstance(value, Decimal):
+        return value.is_finite() and value == value.to_integral_value()
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _tiers(raw) -> tuple[Tier, ...]:
+    """Graduated tiers from the catalog's JSON (already checked by pricing_problems)."""
+    decoded = json.loads(raw, parse_float=Decimal) if isinstance(raw, str) else raw
+    return tuple(Tier(None if t.get("up_to") is None else Decimal(t["up_to"]), int(t["unit_price_micros"]))
+                 for t in decoded or ())
 
 
 def active_subscriptions(conn: sa.Connection, start: datetime, end: datetime) -> list[Subscription]:
@@ -87,56 +131,26 @@ def _items(items: str, catalog: dict, shapes: dict[tuple, Item]) -> tuple[Item, 
 
 
 def _item(catalog: sa.Row, override, quantity) -> Item:
-    """One priced item; a DataError naming the catalog item and the field when its row cannot price anything."""
+    """One priced item; a DataError naming the catalog item and what is wrong when its row cannot be priced."""
     catalog_item_id, sku, name, billing_kind, pricing_model, price, included, tiers, currency = catalog
-    fields = {
-        "catalog unit_price_micros": lambda: _whole(price),
-        "subscription item unit_price_micros": lambda: None if override is None else _whole(override),
-        "included_units": lambda: _finite(included or 0),
-        "subscription item quantity": lambda: _finite(quantity if quantity is not None else 1),
-        "tiers": lambda: _tiers(tiers) or _required_tiers(pricing_model),
-    }
-    values = {}
-    for field, parse in fields.items():
-        try:
-            values[field] = parse()
-        except (ValueError, TypeError, ArithmeticError) as exc:
-            raise DataError(
-                f"catalog item {sku!r} ({catalog_item_id}) cannot be priced: {field} is malformed ({exc}); "
-                "the figures that price its subscriptions (live accrual, rollup) wait until the row is fixed "
-                "(`python -m arcadia check` lists such rows)"
-            ) from None
+    reasons = pricing_problems(pricing_model, price, tiers, included)
+    if override is not None and not _is_integer(override):
+        reasons.append(f"a subscription's unit_price_micros {override!r} is not an integer")
+    if quantity is not None and not _is_number(_decoded_number(quantity)):
+        reasons.append(f"a subscription's quantity {quantity!r} is not a number")
+    if reasons:
+        raise DataError(
+            f"catalog item {sku!r} ({catalog_item_id}) cannot be priced: {'; '.join(reasons)}. The figures that "
+            "price its subscriptions (live accrual, rollup) wait until the row is fixed (`python -m arcadia check` "
+            "lists such rows)"
+        )
     return Item(
         catalog_item_id=str(catalog_item_id), sku=sku, name=name, billing_kind=billing_kind,
-        pricing_model=pricing_model, catalog_price_micros=values["catalog unit_price_micros"],
-        price_override_micros=values["subscription item unit_price_micros"], included_units=values["included_units"],
-        tiers=values["tiers"], quantity=values["subscription item quantity"], currency=currency,
+        pricing_model=pricing_model, catalog_price_micros=int(_decoded_number(price)),
+        price_override_micros=None if override is None else int(_decoded_number(override)),
+        included_units=to_decimal(included or 0), tiers=_tiers(tiers),
+        quantity=to_decimal(quantity if quantity is not None else 1), currency=currency,
     )
-
-
-def _required_tiers(pricing_model) -> tuple[Tier, ...]:
-    if pricing_model == "tiered":
-        raise ValueError("a tiered item with no tiers")
-    return ()
-
-
-def _whole(value) -> int:
-    """A price in micros: a whole number (SQLite may hold text or a real in a bigint column)."""
-    if isinstance(value, bool) or value is None:
-        raise ValueError(f"{value!r} is not a whole number")
-    number = to_decimal(value)
-    if not number.is_finite() or number != number.to_integral_value():
-        raise ValueError(f"{value!r} is not a whole number")
-    return int(number)
-
-
-def _finite(value) -> Decimal:
-    if isinstance(value, bool) or value is None:
-        raise ValueError(f"{value!r} is not a number")
-    number = to_decimal(value)
-    if not number.is_finite():
-        raise ValueError(f"{value!r} is not a finite number")
-    return number
 
 
 def usage_totals(conn: sa.Connection, start: datetime, end: datetime) -> dict[str, dict[str, Decimal]]:

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import sqlalchemy as sa
 
@@ -23,7 +23,7 @@ from arcadia import db
 from arcadia.errors import ArcadiaError, DatabaseUnavailable
 from arcadia.money import fmt
 from arcadia.period import UTC, Period
-from arcadia.quote import PRICING_MODELS
+from arcadia.billing import pricing_problems
 
 ERROR, WARNING = "error", "warning"
 EXAMPLES = 5  # the LIMIT of every check's query
@@ -193,61 +193,18 @@ def _mixed_currencies(conn: sa.Connection, scope: Scope) -> Found:
 
 
 def tier_problems(pricing_model, unit_price_micros, tiers_text) -> list[str]:
-    """What is wrong with one catalog item's pricing ([] when nothing): the contract's rules (§1, §2)."""
-    reasons = []
-    if pricing_model not in PRICING_MODELS:
-        reasons.append(f"unknown pricing_model (expected {', '.join(PRICING_MODELS)})")
-    if not _is_integer(unit_price_micros):
-        reasons.append("unit_price_micros is not an integer")
-    elif int(unit_price_micros) < 0:
-        reasons.append("negative unit_price_micros")
+    """What is wrong with one catalog item's pricing ([] when nothing): the quote engine's rules
+    (billing.pricing_problems, the ones the figures refuse to price by), and tier prices too large to add."""
+    reasons = pricing_problems(pricing_model, unit_price_micros, tiers_text)
     try:
-        tiers = None if tiers_text is None else json.loads(tiers_text, parse_float=Decimal)
+        tiers = json.loads(tiers_text) if isinstance(tiers_text, str) else None
     except (ValueError, RecursionError):
-        return reasons + ["tiers is not valid JSON"]
-    if tiers is None:
-        return reasons + (["tiered item without tiers"] if pricing_model == "tiered" else [])
-    if not isinstance(tiers, list):
-        return reasons + ["tiers is not a JSON list"]
-    if not tiers and pricing_model == "tiered":
-        reasons.append("tiered item without tiers")
-    previous = None
-    for position, tier in enumerate(tiers, start=1):
-        last = position == len(tiers)
-        if not isinstance(tier, dict):
-            reasons.append(f"tier {position} is not an object")
-            continue
-        up_to, price = tier.get("up_to"), tier.get("unit_price_micros")
-        if up_to is None:
-            if not last:
-                reasons.append(f"tier {position}: up_to null before the last tier")
-        elif not _is_number(up_to):
-            reasons.append(f"tier {position}: up_to is not a number")
-        else:
-            if previous is not None and up_to <= previous:
-                reasons.append(f"tier {position}: up_to not above the previous tier's")
-            previous = up_to
-        if not _is_integer(price):
-            reasons.append(f"tier {position}: unit_price_micros is not an integer")
-        elif price < 0:
-            reasons.append(f"tier {position}: negative unit_price_micros")
-        elif price >= HUGE:
+        tiers = None
+    for position, tier in enumerate(tiers if isinstance(tiers, list) else [], start=1):
+        price = tier.get("unit_price_micros") if isinstance(tier, dict) else None
+        if isinstance(price, int) and not isinstance(price, bool) and price >= HUGE:
             reasons.append(f"tier {position}: unit_price_micros of 10^15 or more")
     return reasons
-
-
-def _is_number(value) -> bool:
-    # bool is an int to Python, not a number to JSON; Decimal('NaN') would compare as an error.
-    return not isinstance(value, bool) and isinstance(value, (int, Decimal)) and Decimal(value).is_finite()
-
-
-def _is_integer(value) -> bool:
-    if isinstance(value, Decimal):
-        try:
-            return value.is_finite() and value == value.to_integral_value()
-        except InvalidOperation:
-            return False
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _catalog(conn: sa.Connection, scope: Scope) -> Found:

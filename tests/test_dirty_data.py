@@ -42,14 +42,14 @@ def _cost_line(engine, n: int, period: str, cents: int, currency: str = "USD", k
 
 
 MALFORMED_TIERS = [
-    ('[{"up_to": "abc", "unit_price_micros": 100000}, {"up_to": null, "unit_price_micros": 80000}]', "up_to 'abc'"),
-    ('[{"up_to": 50, "unit_price_micros": "cheap"}]', "unit_price_micros 'cheap'"),
-    ('[{"up_to": null, "unit_price_micros": 1}, {"up_to": 50, "unit_price_micros": 2}]', "only the last tier"),
-    ('[{"up_to": 50, "unit_price_micros": 2}, {"up_to": 40, "unit_price_micros": 1}]', "up_to 40"),
-    ('[]', "tiered item with no tiers"),
-    ('[{"up_to": 50, "unit_price_micros": -5}]', "unit_price_micros -5"),
-    ('{"up_to": 50}', "not a JSON list"),
-    ('[{"up_to": true, "unit_price_micros": 1}]', "up_to True"),
+    ('[{"up_to": "abc", "unit_price_micros": 100000}, {"up_to": null, "unit_price_micros": 80000}]', "tier 1: up_to 'abc' is not a number"),
+    ('[{"up_to": 50, "unit_price_micros": "cheap"}]', "tier 1: unit_price_micros 'cheap' is not an integer"),
+    ('[{"up_to": null, "unit_price_micros": 1}, {"up_to": 50, "unit_price_micros": 2}]', "tier 1: up_to null before the last tier"),
+    ('[{"up_to": 50, "unit_price_micros": 2}, {"up_to": 40, "unit_price_micros": 1}]', "tier 2: up_to 40 not above the previous tier's (50)"),
+    ('[]', "tiered item without tiers"),
+    ('[{"up_to": 50, "unit_price_micros": -5}]', "tier 1: negative unit_price_micros (-5)"),
+    ('{"up_to": 50}', "tiers is not a JSON list"),
+    ('[{"up_to": true, "unit_price_micros": 1}]', "tier 1: up_to True is not a number"),
 ]
 
 
@@ -76,9 +76,9 @@ def test_malformed_tiers_on_the_accrual_page_and_in_the_cli(small, small_url, mo
 
 
 @pytest.mark.parametrize("column, value, why", [
-    ("unit_price_micros", "'twelve'", "catalog unit_price_micros"),
-    ("included_units", "'ten'", "included_units"),
-    ("tiers", "'[{up_to: 50}'", "not JSON"),
+    ("unit_price_micros", "'twelve'", "unit_price_micros 'twelve' is not an integer"),
+    ("included_units", "'ten'", "included_units 'ten' is not a number"),
+    ("tiers", "'[{up_to: 50}'", "tiers is not valid JSON"),
 ])
 def test_text_where_sqlite_should_hold_a_number_names_the_item(tmp_path, request, column, value, why):
     """SQLite keeps whatever a writer puts in a column (PostgreSQL's types refuse these rows)."""

@@ -86,13 +86,13 @@ CASES = [
     ("tiers: decreasing, fractional and negative prices", None,
      [catalog("T-04", "tiered", '[{"up_to": 10, "unit_price_micros": 5.5}, {"up_to": 5, "unit_price_micros": -1}]')],
      "catalog_malformed", "error", 1,
-     ("problem", "tier 1: unit_price_micros is not an integer; tier 2: up_to not above the previous tier's; "
-                 "tier 2: negative unit_price_micros")),
+     ("problem", "tier 1: unit_price_micros Decimal('5.5') is not an integer; tier 2: up_to 5 not above the "
+                 "previous tier's (10); tier 2: negative unit_price_micros (-1)")),
     ("tiered without tiers", None, [catalog("T-05", "tiered", None)],
      "catalog_malformed", "error", 1, ("problem", "tiered item without tiers")),
     ("unknown pricing model, negative price", None, [catalog("T-06", "volume", None, price=-5)],
      "catalog_malformed", "error", 1,
-     ("problem", "unknown pricing_model (expected flat, per_unit, tiered); negative unit_price_micros")),
+     ("problem", "unknown pricing_model 'volume' (expected flat, per_unit, tiered); negative unit_price_micros")),
     ("a cost line in AUD", MARCH, [cost_line(C1, "2026-03-01", currency="AUD")],
      "mixed_currencies", "error", 1, ("cloud_cost_lines", "AUD 1, USD 8")),
     ("an invoice in EUR, all months", None,
@@ -180,7 +180,8 @@ def test_a_clean_catalog_passes_the_tier_rules():
     # Only SQLite can hold this: PostgreSQL's json column refuses text that is not JSON.
     assert health.tier_problems("per_unit", 1, "[{up_to: 10}") == ["tiers is not valid JSON"]
     assert health.tier_problems("tiered", 1, '[{"up_to": "10", "unit_price_micros": true}, 3]') == [
-        "tier 1: up_to is not a number", "tier 1: unit_price_micros is not an integer", "tier 2 is not an object"]
+        "tier 1: up_to '10' is not a number", "tier 1: unit_price_micros True is not an integer",
+        "tier 2 is not an object"]
 
 
 def test_timestamps_no_figure_can_read_do_not_break_a_check(engine):
