@@ -91,7 +91,8 @@ _ERRORS = {
             "headers": {"Retry-After": {"schema": {"type": "string"}, "description": "seconds before retrying"}}},
 }
 
-_PERIOD = {"name": "period", "in": "query", "required": True, "schema": {"type": "string", "examples": ["2026-04-01"]},
+_PERIOD = {"name": "period", "in": "query", "required": True,
+           "schema": {"type": "string", "pattern": r"^\s*\d{4}-\d{2}(-\d{2})?\s*$", "examples": ["2026-04-01"]},
            "description": "any date of the month, YYYY-MM-DD (or YYYY-MM)"}
 _AS_OF = {"name": "as_of", "in": "query", "required": False,
           "schema": {"type": "string", "format": "date-time", "examples": ["2026-11-27T01:00:00Z"]},

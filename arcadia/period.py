@@ -40,7 +40,7 @@ class Period:
     def parse(cls, value: object) -> Period:
         """`YYYY-MM-DD` (any day: its month) or `YYYY-MM`; anything else is an InputError."""
         if isinstance(value, datetime):
-            return cls.of(value.astimezone(UTC).date() if value.tzinfo else value.date())
+            return cls.of(parse_instant(value).date())
         if isinstance(value, date):
             return cls.of(value)
         match = _DATE_RE.fullmatch(value.strip()) if isinstance(value, str) else None
@@ -89,7 +89,10 @@ class Period:
 def parse_instant(value: object) -> datetime:
     """An ISO-8601 instant as an aware UTC datetime; naive means UTC; InputError if not one."""
     if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        try:
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        except OverflowError:  # 0001-01-01T00:00+01:00 is before the first instant Python can hold in UTC
+            raise InputError(f"invalid instant {_shown(value.isoformat())}: outside the years 1–9999 in UTC") from None
     if isinstance(value, date):
         return datetime.combine(value, time(0), UTC)
     if isinstance(value, str) and value.strip() and value.isascii() and value.isprintable() and len(value) <= 40:

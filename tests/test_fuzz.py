@@ -264,3 +264,14 @@ def test_per_unit_is_billable_units_times_price_half_up(price, usage, included):
     billable = max(Fraction(0), Fraction(usage) - Fraction(included))
     expected = half_up(billable * price / MICROS_PER_CENT)
     assert _line(_item("per_unit", price, included), usage).amount_cents == expected
+
+
+@pytest.mark.parametrize("value", [
+    datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=1))),
+    datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5))),
+])
+def test_an_instant_python_cannot_hold_in_utc_is_an_input_error(value):
+    """Found by the fuzzing above: an aware datetime past the edges of UTC overflowed instead of being refused."""
+    for parse in (Period.parse, parse_instant):
+        with pytest.raises(InputError, match="outside the years 1–9999"):
+            parse(value)
