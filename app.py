@@ -18,6 +18,10 @@ PAGES = {
 }
 
 
+# Pages about a month of their own (the live accrual's): no month picker, they say which month in the sidebar.
+OWN_MONTH = {"accrual"}
+
+
 def dashboard() -> None:
     from pathlib import Path
 
@@ -33,12 +37,13 @@ def dashboard() -> None:
         st.navigation([st.Page(lambda: None, title="Sign in", url_path="signin")], position="hidden")
         st.stop()
     try:
-        ui.period_picker(url)
         navigation = st.navigation({
             section: [st.Page(path, title=title, icon=icon, url_path=slug, default=slug == "pnl")
                       for path, title, icon, slug in pages]
             for section, pages in PAGES.items()
         })
+        if navigation.url_path not in OWN_MONTH:
+            ui.period_picker(url)
         ui.footer(url)
         with access.admitted():
             navigation.run()

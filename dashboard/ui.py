@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from typing import TypeVar
 
@@ -13,9 +14,10 @@ import streamlit as st
 from arcadia import report
 from arcadia.db import describe
 from arcadia.errors import ArcadiaError, DatabaseTimeout, DatabaseUnavailable, DataError, InputError
-from arcadia.money import display, to_decimal
-from arcadia.period import Period
+from arcadia.money import display, margin_pct, to_decimal
+from arcadia.period import UTC, Period
 from dashboard import access, data
+from dashboard.literal import literal_markdown
 
 PERIOD_KEY = "period"
 T = TypeVar("T")
@@ -26,33 +28,65 @@ def _month_key(period: str) -> str:
 
 
 def period_picker(url: str) -> Period:
-    """The shared month selector in the sidebar, mirrored in the URL as ?period=YYYY-MM."""
+    """The shared month selector in the sidebar, always mirrored in the URL as ?period=YYYY-MM.
+
+    Which month: the one picked this session; on arrival, the link's ?period= (any day of a month, or
+    YYYY-MM) when the month has data, else the latest complete month, with a notice naming what the
+    link asked for. The URL always carries the month shown, so a reload or a shared link reproduces it.
+    """
     from arcadia.coverage import default_month
 
     months = data.months(url)
     options = [_month_key(m) for m in months]
-    default = _month_key(str(default_month([Period.parse(m) for m in months])))
+    current = _month_key(str(Period.parse(datetime.now(UTC))))
     chosen = st.session_state.get(PERIOD_KEY)
     if chosen not in options:
-        # First run of a session: take the link's ?period= when it names an offered month
-        # (any day of it, or YYYY-MM), else the latest complete month.
-        try:
-            chosen = _month_key(str(Period.parse(st.query_params.get(PERIOD_KEY, ""))))
-        except InputError:
-            chosen = None
-        chosen = chosen if chosen in options else default
-    # The option text is what the URL carries (?period=2026-04), so options are shown as YYYY-MM.
+        chosen = st.session_state.get(_CHOSEN)  # kept while a page without the picker was shown
+    if chosen not in options:
+        chosen = _month_from_link(options, _month_key(str(default_month([Period.parse(m) for m in months]))))
+    # `index`, not Session State: the picker may be a new widget on this run (Streamlit can run a page file
+    # on its own), and a new widget starts from its index.
     choice = st.sidebar.selectbox(
-        "Month", options, index=options.index(chosen), key=PERIOD_KEY, bind="query-params",
+        "Month", options, index=options.index(chosen), key=PERIOD_KEY,
+        format_func=lambda m: f"{m} (in progress)" if m == current else m,
         help="Months with invoices, provider cost lines or usage, newest first. Shared by every page and kept "
              "in the URL, so a link reproduces the view.",
     )
+    st.session_state[_CHOSEN] = choice
+    if st.query_params.get(PERIOD_KEY) != choice:
+        st.query_params[PERIOD_KEY] = choice
     return Period.parse(choice)
+
+
+_CHOSEN = "_period.chosen"  # the month picked, also across runs of pages that do not show the picker
+
+
+def _month_from_link(options: list[str], default: str) -> str:
+    """The month the link's ?period= names when it is offered, else `default` (saying so when it named another)."""
+    wanted = st.query_params.get(PERIOD_KEY)
+    if not wanted:
+        return default
+    try:
+        month = _month_key(str(Period.parse(wanted)))
+    except InputError:
+        month = None
+    if month in options:
+        return month
+    why = "is not a month" if month is None else "has no invoices, cost lines or usage"
+    st.warning(literal_markdown(f"The link asks for period {wanted!r}, which {why}: showing "
+                                f"{Period.parse(default).label} instead."), icon=":material/event_busy:")
+    return default
+
+
+def shown_period(period: Period, what: str) -> None:
+    """In the sidebar, instead of the month picker: the month a page is about (e.g. the live accrual's)."""
+    current = Period.parse(datetime.now(UTC))
+    st.sidebar.text(f"Month: {period.label}{' (in progress)' if period == current else ''}\n{what}")
 
 
 def selected_period() -> Period:
     """The month chosen in the sidebar (set by app.py before any page runs)."""
-    return Period.parse(st.session_state[PERIOD_KEY])
+    return Period.parse(st.session_state.get(PERIOD_KEY) or st.session_state[_CHOSEN])
 
 
 def money(cents: int) -> Decimal:
@@ -72,10 +106,11 @@ def _column(values, arrow_type) -> pd.arrays.ArrowExtensionArray:
     return pd.arrays.ArrowExtensionArray(pa.array(values, arrow_type))
 
 
-def table_frame(rows: list[dict], money_cols=(), pct_cols=(), loss_col: str | None = None) -> pd.DataFrame:
+def table_frame(rows: list[dict], money_cols=(), pct_cols=(), loss_col: str | None = None,
+                alert: tuple[str, Callable[[dict], bool]] | None = None) -> pd.DataFrame:
     """The frame a money table shows: money columns (integer cents in `rows`) as exact decimals of currency
     units, margin % columns (Decimal or None) as one-decimal decimals, and a 'flag' column marking a
-    negative `loss_col` with a red 'loss' label."""
+    negative `loss_col` with a red 'loss' label (and, with `alert` = (label, test), the rows the test picks)."""
     frame = pd.DataFrame(rows)
     # From the rows, not the frame: pandas would turn a column of ints with a None into floats.
     for column in money_cols:
@@ -84,32 +119,38 @@ def table_frame(rows: list[dict], money_cols=(), pct_cols=(), loss_col: str | No
         frame[column] = _column([row[column] for row in rows], PERCENT)
     if loss_col is not None:
         flags = [[LOSS] if row[loss_col] is not None and row[loss_col] < 0 else [] for row in rows]
+        if alert is not None:
+            label, test = alert
+            flags = [row_flags + [label] if test(row) else row_flags for row_flags, row in zip(flags, rows)]
         frame.insert(frame.columns.get_loc(loss_col) + 1, "flag", flags)
     return frame
 
 
-def _column_config(money_cols, pct_cols, loss_col, extra) -> dict:
+def _column_config(money_cols, pct_cols, loss_col, extra, alert=None) -> dict:
     config = {c: st.column_config.NumberColumn(c, format="dollar") for c in money_cols}
     # Margin % is already ×100: the "percent" format would multiply again.
     config.update({c: st.column_config.NumberColumn(c, format="%.1f %%") for c in pct_cols})
     if loss_col is not None:
+        options = [LOSS] + ([alert[0]] if alert else [])
         config["flag"] = st.column_config.MultiselectColumn(
-            "flag", options=[LOSS], color="#C62828", help=f"Negative {loss_col}", width="small")
+            "flag", options=options, color=["#C62828", "#B26A00"][:len(options)],
+            help=f"loss: negative {loss_col}" + (f"; {alert[0]}: under the margin alert" if alert else ""),
+            width="small")
     config.update(extra or {})
     return config
 
 
 def money_table(rows: list[dict], money_cols: list[str], pct_cols: tuple[str, ...] = (), loss_col: str | None = None,
                 key: str | None = None, column_config: dict | None = None, empty: str = "No rows for this month.",
-                **kwargs):
+                alert: tuple[str, Callable[[dict], bool]] | None = None, **kwargs):
     """A read-only table: money (integer cents in `rows`) as dollars with 2 decimals, margin % with 1, and a
     red 'loss' flag beside a negative `loss_col`. Column formats, not a pandas Styler: thousands of rows stay fast."""
     if not rows:
         st.caption(empty)
         return None
-    return st.dataframe(table_frame(rows, money_cols, pct_cols, loss_col), hide_index=True, width="stretch",
+    return st.dataframe(table_frame(rows, money_cols, pct_cols, loss_col, alert), hide_index=True, width="stretch",
                         key=key, placeholder="—",
-                        column_config=_column_config(money_cols, pct_cols, loss_col, column_config), **kwargs)
+                        column_config=_column_config(money_cols, pct_cols, loss_col, column_config, alert), **kwargs)
 
 
 def _ids_key(key: str) -> str:
@@ -199,8 +240,6 @@ def csv_download(rows: Callable[[], list[dict]], table: str, filename: str, labe
 
 def warnings(items) -> None:
     """Each warning of a figure in a yellow box, as plain text (it may quote names from the database)."""
-    from dashboard.literal import literal_markdown
-
     for warning in items:
         st.warning(literal_markdown(warning), icon=":material/warning:")
 
@@ -265,17 +304,29 @@ def delta(now_cents: int, before_cents: int) -> str:
     return ("+" if change >= 0 else "-") + display(abs(change))
 
 
-def run_page(render: Callable[[str], None]) -> None:
+def change(now_cents: int, before_cents: int) -> str:
+    """A metric delta in money and percent: '+$12.00 (+4.2 %)'; the percent left out when `before` is 0."""
+    pct = pct_change(now_cents, before_cents)
+    return delta(now_cents, before_cents) + ("" if pct is None else f" ({pct:+.1f} %)")
+
+
+def pct_change(now_cents: int, before_cents: int) -> Decimal | None:
+    """(now − before) / |before| × 100, half-up to one decimal; None when `before` is 0."""
+    return margin_pct(now_cents - before_cents, abs(before_cents)) if before_cents else None
+
+
+def run_page(render: Callable[[str], None], own_month: bool = False) -> None:
     """A page's whole run: the access gate (see `require`), then `render(url)`, with any failure shown as
-    a friendly message. app.py also catches failures, but Streamlit can run a page file on its own."""
-    url = require()
+    a friendly message. app.py also catches failures, but Streamlit can run a page file on its own.
+    `own_month`: the page is about a month of its own (no month picker)."""
+    url = require(picker=not own_month)
     try:
         render(url)
     except ArcadiaError as exc:
         failure(exc, url)
 
 
-def require() -> str:
+def require(picker: bool = True) -> str:
     """First line of every page: the database URL, once this run has passed the access gate.
 
     Through app.py the gate has already run. Streamlit can also run a file under
@@ -286,6 +337,7 @@ def require() -> str:
     if not access.is_admitted():
         if not access.gate(url):
             st.stop()
-        period_picker(url)
+        if picker:
+            period_picker(url)
     data.stale_notice_slot(st.empty())  # filled when cached figures are shown while the database is down
     return url

@@ -1,11 +1,13 @@
 """Live accrual: this month's not-yet-invoiced revenue so far, per subscription, refreshed every minute."""
 
+from datetime import datetime
+
 import streamlit as st
 
 from arcadia import charts, report
 from arcadia.errors import ArcadiaError, InputError
 from arcadia.money import display
-from arcadia.period import parse_instant
+from arcadia.period import UTC, accrual_period, parse_instant
 from dashboard import data, ui
 
 MONEY = ["subtotal", "GST", "total", "projected"]
@@ -26,6 +28,9 @@ def render(url: str) -> None:
 
     if st.button("Refresh now", icon=":material/refresh:"):
         data.clear_accrual()
+    # The month this page is about (not the sidebar picker's: app.py does not show it here).
+    ui.shown_period(accrual_period(parse_instant(as_of or datetime.now(UTC))),
+                    "Live accrual: the month so far" + (f", as of {as_of}" if as_of else ""))
 
 
     @st.fragment(run_every=None if pinned else "60s")
@@ -46,7 +51,17 @@ def render(url: str) -> None:
         subtotal.metric("Accrued subtotal (ex-GST)", display(accrual.subtotal_cents), border=True)
         tax.metric("GST", display(accrual.tax_cents), border=True)
         total.metric("Total", display(accrual.total_cents), border=True)
-        projected.metric("Projected month-end subtotal", display(accrual.projected_subtotal_cents), border=True)
+        last = data.margin(url, str(accrual.period.previous()))  # the previous month's invoiced revenue
+        compare = last.has_data and last.invoice_count and last.currency == accrual.currency
+        projected.metric("Projected month-end subtotal", display(accrual.projected_subtotal_cents),
+                         ui.change(accrual.projected_subtotal_cents, last.overall.revenue_cents) if compare else None,
+                         border=True, help=f"Δ against {accrual.period.previous().label}'s invoiced revenue (ex-GST)")
+        if compare:
+            st.caption(f"{accrual.period.previous().label} was invoiced at {display(last.overall.revenue_cents)} "
+                       f"(ex-GST): the projection is {ui.change(accrual.projected_subtotal_cents, last.overall.revenue_cents)} "
+                       "against it.")
+        else:
+            st.caption(f"{accrual.period.previous().label} has no invoices yet: no comparison.")
         if not accrual.quotes:
             st.info("No subscription is active this month.", icon=":material/info:")
             return
@@ -79,4 +94,4 @@ def render(url: str) -> None:
     live()
 
 
-ui.run_page(render)
+ui.run_page(render, own_month=True)

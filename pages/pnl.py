@@ -1,19 +1,28 @@
 """P&L: revenue, COGS and margin of the month with deltas, attributed vs unattributed COGS, 12-month trend."""
 
+from datetime import datetime
+
 import streamlit as st
 
 from arcadia import charts, report
+from arcadia.alerts import alert_pct, below
 from arcadia.errors import DataError
 from arcadia.money import display
+from arcadia.period import UTC, Period
 from dashboard import data, ui
 
 
 def render(url: str) -> None:
     period = ui.selected_period()
 
-    st.title(f"P&L · {period.label}")
+    in_progress = period == Period.parse(datetime.now(UTC))
+    st.title(f"P&L · {period.label}" + (" (in progress)" if in_progress else ""))
     st.caption("Revenue is invoiced subtotals ex-GST (void invoices excluded); COGS is every DigitalOcean cost line "
                "of the month.")
+    if in_progress:
+        st.info(f"{period.label} is not over: it is invoiced after it ends, so its P&L is not complete. Its revenue "
+                "so far, priced from usage, is on Live accrual.", icon=":material/pending:")
+        st.page_link("pages/accrual.py", label=f"Live accrual: {period.label} so far", icon=":material/schedule:")
     summary = ui.attempt(lambda: data.margin(url, str(period)), f"The P&L of {period.label}")
     # The previous month only feeds the deltas: when its rows break it, or it is in another currency, the
     # cards go without deltas and say why; this month's figures stand.
@@ -32,13 +41,13 @@ def render(url: str) -> None:
     elif summary is not None:
         o = summary.overall
         p = previous.overall if previous is not None else None
-        delta = ui.delta if p is not None and previous.has_data and not compare else (lambda now, before: None)
+        delta = ui.change if p is not None and previous.has_data and not compare else (lambda now, before: None)
         revenue, cogs, margin, pct = st.columns(4)
         revenue.metric("Revenue", display(o.revenue_cents), delta(o.revenue_cents, p and p.revenue_cents), border=True)
         cogs.metric("COGS", display(o.cogs_cents), delta(o.cogs_cents, p and p.cogs_cents), delta_color="inverse",
                     border=True)
         margin.metric("Margin", display(o.margin_cents), delta(o.margin_cents, p and p.margin_cents), border=True)
-        pct_delta = (f"{o.margin_pct - p.margin_pct:+.1f} pp" if delta is ui.delta and o.margin_pct is not None
+        pct_delta = (f"{o.margin_pct - p.margin_pct:+.1f} pp" if delta is ui.change and o.margin_pct is not None
                      and p.margin_pct is not None else None)
         pct.metric("Margin %", "—" if o.margin_pct is None else f"{o.margin_pct:.1f} %", pct_delta, border=True)
 
@@ -47,7 +56,12 @@ def render(url: str) -> None:
                           help="Cost lines whose resource bills to a tenant (its deployment's tenant, else its own).")
         unattributed.metric("Unattributed COGS", display(summary.unattributed_cogs_cents),
                             help="Cost lines with no tenant: internal infrastructure and lines matching no resource.")
-        counts.metric("Invoices · cost lines", f"{summary.invoice_count} · {summary.cost_line_count}")
+        counts.metric("Invoices · cost lines", f"{summary.invoice_count:,} · {summary.cost_line_count:,}")
+        threshold = alert_pct()
+        flagged = [t for t in summary.tenants if below(t, threshold)]
+        if flagged:
+            st.warning(f"{len(flagged):,} tenant{'s' if len(flagged) != 1 else ''} below the {threshold:g} % margin "
+                       "alert this month: they are flagged on By tenant.", icon=":material/trending_down:")
         if compare:
             st.caption(f"No deltas: {period.previous().label} is not comparable.")
             st.text(f"{period.previous().label}: {compare}")  # may quote database text

@@ -1,8 +1,11 @@
 """By tenant: P&L per tenant worst first, revenue vs COGS chart, drill-down into deployments and cost lines."""
 
+import pandas as pd
 import streamlit as st
 
 from arcadia import charts, report
+from arcadia.alerts import alert_pct, below
+from arcadia.analytics import PnL
 from arcadia.money import display
 from dashboard import data, ui
 
@@ -20,21 +23,32 @@ def render(url: str) -> None:
         ui.empty_month(period)
         st.stop()
 
-    names = {t.tenant_id: t.tenant_name for t in summary.tenants}
+    threshold = alert_pct()
+    group = st.segmented_control("Show", list(GROUPS), default="All", key="tenant_group",
+                                 help="Customers, internal tenants (the platform's own), or all of them.") or "All"
+    tenants = [t for t in summary.tenants if GROUPS[group](t)]
+    subtotals(summary.tenants)
+    names = {t.tenant_id: t.tenant_name for t in tenants}
     # The drill-down tenant: a click on a row of the table or the picker below, whichever came last
     # (?tenant= in the URL).
     tenant_id = ui.choose(list(names), table=TABLE, picker=PICKER, param="tenant")
 
-    st.caption(f"{len(names):,} tenants with revenue or COGS, worst margin first. Select a row to drill down. "
+    show_ids = st.toggle("Show ids", key="tenant_ids", help="Tenant ids, deployment ids and provider resource ids")
+    st.caption(f"{len(names):,} {'tenant' if len(names) == 1 else 'tenants'} with revenue or COGS, worst margin "
+               f"first; flagged: a loss, or a margin under the {threshold:g} % alert. Select a row to drill down. "
                f"Unattributed COGS ({display(summary.unattributed_cogs_cents)}) is not a tenant: see the Unattributed "
                "COGS page.")
+    alert = (f"below {threshold:g} %", lambda row: row["alert"])
     ui.pick_table([{"tenant": t.tenant_name, "tenant_id": t.tenant_id, "internal": t.internal,
                     "revenue": t.revenue_cents, "cogs": t.cogs_cents, "margin": t.margin_cents,
-                    "margin %": t.margin_pct} for t in summary.tenants],
+                    # A loss is flagged as such; the alert flags the others under the threshold.
+                    "margin %": t.margin_pct, "alert": t.margin_cents >= 0 and below(t, threshold)} for t in tenants],
                   "tenant_id", MONEY, key=TABLE, chosen=tenant_id, pct_cols=("margin %",), loss_col="margin",
-                  column_config={"internal": st.column_config.CheckboxColumn("internal", help="Internal tenant")})
+                  alert=alert, empty="No tenant in this group has revenue or COGS this month.",
+                  column_config={"internal": st.column_config.CheckboxColumn("internal", help="Internal tenant"),
+                                 "alert": None, **({} if show_ids else {"tenant_id": None})})
     ui.csv_download(lambda: report.margin_table(summary, "tenants"), "tenants",
-                    f"arcadia-tenants-{period.start:%Y-%m}.csv")
+                    f"arcadia-tenants-{period.start:%Y-%m}.csv", "Download tenants CSV (all groups)")
 
     top = st.slider("Tenants in the chart", 3, 25, 10, key="top_n")
     st.plotly_chart(charts.tenants_bar(summary.tenants, top), width="stretch", key="tenants-chart")
@@ -58,18 +72,39 @@ def render(url: str) -> None:
     ui.money_table([{"deployment": d.deployment_name, "deployment_id": d.deployment_id, "revenue": d.revenue_cents,
                      "cogs": d.cogs_cents, "margin": d.margin_cents, "margin %": d.margin_pct}
                     for d in summary.deployments if d.tenant_id == tenant_id],
-                   MONEY, pct_cols=("margin %",), loss_col="margin", key="drill-deployments")
+                   MONEY, pct_cols=("margin %",), loss_col="margin", key="drill-deployments",
+                   column_config={} if show_ids else {"deployment_id": None})
     ui.csv_download(lambda: [row for row in report.margin_table(summary, "deployments") if row["tenant_id"] == tenant_id],
-                    "deployments", f"arcadia-deployments-{tenant_id}-{period.start:%Y-%m}.csv")
+                    "deployments", f"arcadia-deployments-{tenant_id}-{period.start:%Y-%m}.csv",
+                    "Download this tenant's deployments CSV")
 
-    st.markdown("**Resources and cost lines behind its COGS**")
+    st.markdown("**Resources and the cost lines behind its COGS**, largest first")
     lines = data.tenant_cost_lines(url, tenant_id, str(period))
-    ui.money_table([{"resource": l["resource_name"], "kind": l["kind"], "size": l["size_slug"] or "",
-                     "deployment": l["deployment_name"], "resource tenant tag": l["resource_tenant_id"] or "",
-                     "status": l["resource_status"], "description": l["description"], "quantity": l["quantity"],
-                     "unit": l["unit"], "amount": int(l["amount_cents"])} for l in lines], ["amount"], key="drill-lines")
+    ui.money_table([{"amount": int(l["amount_cents"]), "resource": l["resource_name"], "kind": l["kind"],
+                     "description": l["description"], "quantity": l["quantity"], "unit": l["unit"],
+                     "size": l["size_slug"] or "", "deployment": l["deployment_name"],
+                     "resource tenant tag": l["resource_tenant_id"] or "", "status": l["resource_status"],
+                     "cost line id": l["cost_line_id"]}
+                    for l in sorted(lines, key=lambda l: -int(l["amount_cents"]))], ["amount"], key="drill-lines",
+                   column_config={} if show_ids else {"cost line id": None})
     ui.csv_download(lambda: report.cost_lines_table(lines, period, "tenant_lines"), "tenant_lines",
-                    f"arcadia-cost-lines-{tenant_id}-{period.start:%Y-%m}.csv")
+                    f"arcadia-cost-lines-{tenant_id}-{period.start:%Y-%m}.csv", "Download this tenant's cost lines CSV")
+
+
+# The tenant groups of the filter: customers, internal tenants (tenants.kind = 'internal'), or all.
+GROUPS = {"All": lambda t: True, "Customers": lambda t: not t.internal, "Internal": lambda t: t.internal}
+
+
+def subtotals(tenants) -> None:
+    """Revenue, COGS, margin and margin % of each group of tenants (customers, internal, all)."""
+    rows = []
+    for group, member in GROUPS.items():
+        chosen = [t for t in tenants if member(t)]
+        pnl = PnL(sum(t.revenue_cents for t in chosen), sum(t.cogs_cents for t in chosen))
+        rows.append({"group": group, "tenants": f"{len(chosen):,}", "revenue": display(pnl.revenue_cents),
+                     "COGS": display(pnl.cogs_cents), "margin": display(pnl.margin_cents),
+                     "margin %": "—" if pnl.margin_pct is None else f"{pnl.margin_pct:.1f} %"})
+    st.table(pd.DataFrame(rows).set_index("group"), border="horizontal")
 
 
 ui.run_page(render)

@@ -84,10 +84,46 @@ def test_period_comes_from_the_url_any_day_of_the_month(url, monkeypatch):
     assert at.title[0].value == "P&L · March 2026"
 
 
-@pytest.mark.parametrize("bad", ["", "2026-13", "'; DROP TABLE tenants; --", "x" * 5000])
-def test_bad_url_period_falls_back_to_the_latest_complete_month(url, monkeypatch, bad):
+@pytest.mark.parametrize("bad, why", [
+    ("2026-13", "is not a month"), ("'; DROP TABLE tenants; --", "is not a month"),
+    ("x" * 5000, "is not a month"), ("2030-01", "has no invoices, cost lines or usage"),
+    ("2001-02-03", "has no invoices, cost lines or usage"),
+])
+def test_an_unavailable_url_period_is_named_and_the_shown_month_put_in_the_url(url, monkeypatch, bad, why):
     at = app_test(url, monkeypatch, user=ADMIN, period=bad)
     assert not at.exception and at.sidebar.selectbox(key="period").value == "2026-06"  # latest complete month with data
+    notice = next(w.value.replace("\\", "") for w in at.warning if "The link asks for period" in w.value)
+    assert why in notice and "June 2026 instead" in notice
+    assert at.query_params["period"] == "2026-06"  # the URL now says what is shown
+
+
+def test_the_url_keeps_the_month_from_the_first_load_and_through_changes(url, monkeypatch):
+    at = app_test(url, monkeypatch, user=ADMIN, period="2026-03")
+    assert at.query_params["period"] == "2026-03" and not any("link asks" in w.value for w in at.warning)
+    at.sidebar.selectbox(key="period").set_value("2026-04").run()
+    assert at.query_params["period"] == "2026-04" and at.title[0].value.startswith("P&L · April 2026")
+    fresh = app_test(url, monkeypatch, user=ADMIN)  # no ?period=: the default month is written into the URL
+    assert fresh.query_params["period"] == fresh.sidebar.selectbox(key="period").value
+
+
+def test_the_month_in_progress_is_marked_and_points_to_the_live_accrual(url, monkeypatch):
+    from datetime import datetime
+
+    from arcadia.period import UTC
+
+    current = Period.parse(datetime.now(UTC))
+    at = app_test(url, monkeypatch, user=ADMIN, period=str(current)[:7])
+    picker = at.sidebar.selectbox(key="period")
+    assert picker.value == str(current)[:7] and f"{str(current)[:7]} (in progress)" in picker.options
+    assert at.title[0].value == f"P&L · {current.label} (in progress)"
+    assert any("Live accrual" in i.value for i in at.info)
+
+
+def test_the_live_accrual_says_its_month_in_the_sidebar_and_compares_with_the_last_invoiced_month(url, monkeypatch):
+    at = app_test(url, monkeypatch, user=ADMIN, page="pages/accrual.py", as_of="2026-04-21T12:00:00Z")
+    assert not at.exception
+    assert any(t.value.startswith("Month: April 2026") for t in at.sidebar.text)
+    assert any("March 2026 was invoiced at $26.00" in c.value for c in at.caption)
 
 
 def test_tenants_table_is_the_analytics_rows_worst_first(url, small, monkeypatch):
@@ -147,6 +183,29 @@ def test_money_columns_are_exact_decimals_formatted_by_the_grid(url, monkeypatch
     config = {c["key"] if "key" in c else name: c for name, c in json.loads(table.proto.columns).items()}
     assert config["revenue"]["type_config"]["format"] == "dollar"
     assert config["margin %"]["type_config"]["format"] == "%.1f %%"
+
+
+def test_tenants_under_the_margin_alert_are_flagged_and_counted(url, monkeypatch):
+    monkeypatch.setenv("ARCADIA_MARGIN_ALERT_PCT", "30")
+    at = app_test(url, monkeypatch, user=ADMIN, page="pages/tenants.py", period="2026-03")
+    assert [list(flag) for flag in at.dataframe[0].value["flag"]] == [["loss"], ["loss"], ["below 30 %"]]
+    pnl = app_test(url, monkeypatch, user=ADMIN, period="2026-03")
+    assert any(w.value.startswith("3 tenants below the 30 % margin alert") for w in pnl.warning)
+    monkeypatch.setenv("ARCADIA_MARGIN_ALERT_PCT", "0")
+    pnl = app_test(url, monkeypatch, user=ADMIN, period="2026-03")
+    assert any(w.value.startswith("2 tenants below the 0 % margin alert") for w in pnl.warning)
+
+
+def test_tenant_groups_filter_the_table_and_subtotal_each_group(url, monkeypatch):
+    at = app_test(url, monkeypatch, user=ADMIN, page="pages/tenants.py", period="2026-03")
+    subtotals = at.table[0].value
+    assert list(subtotals.index) == ["All", "Customers", "Internal"]
+    assert list(subtotals["revenue"]) == ["$26.00", "$26.00", "$0.00"]
+    assert list(subtotals["margin"]) == ["$0.50", "$3.50", "-$3.00"]  # 5.50 - 2.00 customers, -3.00 internal
+    at.segmented_control(key="tenant_group").set_value("Internal").run()
+    assert list(at.dataframe[0].value["tenant_id"]) == ["platform-admin"]
+    at.segmented_control(key="tenant_group").set_value("Customers").run()
+    assert "platform-admin" not in list(at.dataframe[0].value["tenant_id"])
 
 
 def test_by_kind_tables(url, monkeypatch):
