@@ -1,11 +1,15 @@
 """The figures of CONTRACT §2: P&L, by kind, live accrual. Every surface calls these.
 
+The P&L and the by-kind breakdown take a month (Period) or a range of whole months
+(MonthRange, CONTRACT §3 "Month ranges"): amounts are the sums over the months.
+
 SQL aggregates; this module only checks currencies, shapes rows and derives
 margins from integer cents.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -16,10 +20,10 @@ import sqlalchemy as sa
 
 from arcadia import gcpause
 from arcadia.billing import invoiced_tenants, quote_month
-from arcadia.db import connect, fetch, fetch_rows
+from arcadia.db import connect, fetch, fetch_rows, uses_preaggregates
 from arcadia.errors import MixedCurrencyError
 from arcadia.money import margin_pct
-from arcadia.period import UTC, Period, accrual_period, parse_instant
+from arcadia.period import UTC, MonthRange, Period, accrual_period, parse_instant
 from arcadia.quote import Quote
 
 DEFAULT_CURRENCY = "USD"
@@ -95,7 +99,7 @@ class DeploymentPnL(NamedTuple):
 
 @dataclass(frozen=True)
 class MarginSummary:
-    period: Period
+    period: Period | MonthRange  # a MonthRange: every amount is the sum over its months
     currency: str
     overall: PnL
     attributed_cogs_cents: int
@@ -117,18 +121,41 @@ def _worst_first(rows):
     return tuple(row for *_, row in sorted((r[0] - r[1], r[2], i, r) for i, r in enumerate(rows)))
 
 
-def margin_summary(engine: sa.Engine, period: Period, now: datetime | None = None) -> MarginSummary:
-    """Overall, per-tenant and per-deployment P&L of a month (CONTRACT §2)."""
+def margin_summary(engine: sa.Engine, period: Period | MonthRange, now: datetime | None = None) -> MarginSummary:
+    """Overall, per-tenant and per-deployment P&L of a month or a range of months (CONTRACT §2, §3)."""
     with gcpause.paused():
         return _margin_summary(engine, period, now)
 
 
-def _margin_summary(engine: sa.Engine, period: Period, now: datetime | None) -> MarginSummary:
+def _several_months(period: Period | MonthRange) -> bool:
+    return isinstance(period, MonthRange) and period.months > 1
+
+
+def _deployment_pnl_query(conn: sa.Connection, period: Period | MonthRange) -> str:
+    # The deployment pre-aggregate is read one month as kept, without grouping (the hot path of
+    # issue 7's benchmark); only a range of several months sums its months, in a query of its own.
+    # The raw-row query sums any range.
+    return "deployment_pnl_range" if _several_months(period) and uses_preaggregates(conn) else "deployment_pnl"
+
+
+def _months_without_costs(conn: sa.Connection, months: MonthRange) -> tuple[Period, ...]:
+    """The months of a range that have live invoices but no provider cost lines (yet)."""
+    counts: dict[Period, list[int]] = {}
+    for r in fetch(conn, "monthly_pnl", period_start=months.start, period_end=months.end):
+        month_counts = counts.setdefault(Period.parse(r["period"]), [0, 0])
+        month_counts[0] += int(r["invoice_count"])
+        month_counts[1] += int(r["cost_line_count"])
+    return tuple(month for month, (invoices, lines) in sorted(counts.items()) if invoices and not lines)
+
+
+def _margin_summary(engine: sa.Engine, period: Period | MonthRange, now: datetime | None) -> MarginSummary:
     binds = {"period_start": period.start, "period_end": period.end}
+    several = _several_months(period)
     with connect(engine) as conn:
         # Tuples in the queries' column order: a month of a large reseller has tens of thousands of rows.
         tenant_rows = fetch_rows(conn, "tenant_pnl", **binds)
-        deployment_rows = fetch_rows(conn, "deployment_pnl", **binds)
+        deployment_rows = fetch_rows(conn, _deployment_pnl_query(conn, period), **binds)
+        without_costs = _months_without_costs(conn, period) if several else ()
     currency = _single_currency(f"the P&L of {period}", {r[3] for r in tenant_rows} | {r[3] for r in deployment_rows},
                                 lambda found: _minority_rows(tenant_rows, found))
     tenants, revenue, cogs, unattributed, cost_lines, invoices = [], 0, 0, 0, 0, 0
@@ -145,11 +172,12 @@ def _margin_summary(engine: sa.Engine, period: Period, now: datetime | None) -> 
         (DeploymentPnL(int(revenue_cents), int(cogs_cents), deployment_id, name, tenant_id)
          for deployment_id, name, tenant_id, _, revenue_cents, cogs_cents in deployment_rows)
     )
-    warnings = []
-    if invoices and not cost_lines:
-        warnings.append(f"no provider cost lines for {period} yet: its COGS and margin are incomplete")
+    if not several:  # one month: its own counts say it
+        without_costs = (period,) if invoices and not cost_lines else ()
+    warnings = [f"no provider cost lines for {month} yet: its COGS and margin are incomplete" for month in without_costs]
     if now is not None and parse_instant(now) < period.end_at:
-        warnings.append(f"{period.label} is not over yet: its invoices and cost lines are not final")
+        last = MonthRange.of(period).last  # a range is final once its last month is
+        warnings.append(f"{last.label} is not over yet: its invoices and cost lines are not final")
     return MarginSummary(
         period, currency, PnL(revenue, cogs), cogs - unattributed, unattributed,
         tenants, deployments, cost_lines, invoices, tuple(warnings),
@@ -174,9 +202,7 @@ def monthly_pnl(engine: sa.Engine, last: Period, months: int = 12, currency: str
     A trend is in one currency (`currency`, else `last`'s, else the most common): a month in another
     currency, or mixing several, is a gap with a note, so one odd month never breaks the others.
     """
-    first = last
-    for _ in range(months - 1):
-        first = first.previous()
+    first = _first_of(last, months)
     with connect(engine) as conn:
         rows = fetch(conn, "monthly_pnl", period_start=first.start, period_end=last.end)
     # Summed per month and currency, not keyed by row: a writer's period that is not the 1st still lands in its month.
@@ -185,24 +211,81 @@ def monthly_pnl(engine: sa.Engine, last: Period, months: int = 12, currency: str
         month_totals = totals.setdefault(Period.parse(r["period"]), {}).setdefault(r["currency"] or DEFAULT_CURRENCY, [0, 0])
         month_totals[0] += int(r["revenue_cents"])
         month_totals[1] += int(r["cogs_cents"])
-    single = [next(iter(c)) for c in totals.values() if len(c) == 1]
-    if currency is None:
-        last_currencies = totals.get(last, {})
-        currency = (next(iter(last_currencies)) if len(last_currencies) == 1
-                    else max(set(single), key=lambda c: (single.count(c), c)) if single else DEFAULT_CURRENCY)
-    result, month = [], first
-    while month <= last:
-        found = totals.get(month, {})
-        if len(found) > 1:
-            result.append(MonthPnL(0, 0, month, False, None, f"mixed currencies ({', '.join(sorted(found))})"))
-        elif found and currency not in found:
-            other = next(iter(found))
-            result.append(MonthPnL(0, 0, month, False, other, f"in {other}, not {currency}"))
-        else:
-            revenue, cogs = found.get(currency, (0, 0))
-            result.append(MonthPnL(revenue, cogs, month, bool(found), currency if found else None))
-        month = month.next()
-    return tuple(result)
+    currency = _trend_currency(totals, last) if currency is None else currency
+    return tuple(_trend_month(month, totals.get(month, {}), currency) for month in MonthRange(first, last).periods)
+
+
+def _first_of(last: Period, months: int) -> Period:
+    """The first of `months` months ending with `last` (`last` itself when `months` is 1 or less)."""
+    first = last
+    for _ in range(months - 1):
+        first = first.previous()
+    return first
+
+
+def _trend_currency(currencies: Mapping[Period, Collection[str]], last: Period) -> str:
+    """A trend's one currency: `last`'s when it has one, else the one most months have alone, else USD."""
+    last_currencies = currencies.get(last, ())
+    if len(last_currencies) == 1:
+        return next(iter(last_currencies))
+    single = [next(iter(c)) for c in currencies.values() if len(c) == 1]
+    return max(set(single), key=lambda c: (single.count(c), c)) if single else DEFAULT_CURRENCY
+
+
+def _trend_month(month: Period, found: Mapping[str, Sequence[int]], currency: str) -> MonthPnL:
+    """One month of a trend from its [revenue, COGS] per currency: a gap with a note when not in `currency` alone."""
+    if len(found) > 1:
+        return MonthPnL(0, 0, month, False, None, f"mixed currencies ({', '.join(sorted(found))})")
+    if found and currency not in found:
+        other = next(iter(found))
+        return MonthPnL(0, 0, month, False, other, f"in {other}, not {currency}")
+    revenue, cogs = found.get(currency, (0, 0))
+    return MonthPnL(revenue, cogs, month, bool(found), currency if found else None)
+
+
+def tenant_history(engine: sa.Engine, last: Period, months: int = 12,
+                   currency: str | None = None) -> dict[str, tuple[MonthPnL, ...]]:
+    """Each tenant's revenue and COGS in each of the `months` months ending with `last`, oldest first.
+
+    For a margin sparkline and a change-on-last-month column: every tenant with revenue or COGS in any
+    of the months (the unattributed COGS is no tenant), keyed by tenant id in id order. A month without
+    the tenant's rows is zeros with has_data False. One currency, chosen as monthly_pnl chooses it
+    (`currency`, else `last`'s, else the one most months have): a tenant's month in another currency,
+    or mixing several, is a gap with a note, so one odd month never breaks the others.
+    """
+    span = MonthRange(_first_of(last, months), last)
+    periods, slot_of = span.periods, {month: i for i, month in enumerate(span.periods)}
+    with gcpause.paused():  # 5,000 tenants × 12 months: 60,000 small tuples
+        with connect(engine) as conn:
+            rows = fetch_rows(conn, "tenant_history", period_start=span.start, period_end=span.end)
+        # Per tenant, one slot per month: {currency: [revenue, COGS]}, summed rather than keyed by row, so a
+        # writer's period that is not the 1st still lands in its month. Slots are list positions, not Period
+        # keys: no Period is hashed per row.
+        slots_of: dict[str, list[dict[str, list[int]] | None]] = {}
+        month_currencies: list[set[str]] = [set() for _ in periods]
+        slot_at: dict[object, int] = {}  # each distinct period value parsed once, not once per row
+        for tenant_id, period, row_currency, revenue_cents, cogs_cents in rows:
+            i = slot_at.get(period)
+            if i is None:
+                i = slot_at[period] = slot_of[Period.parse(period)]
+            slots = slots_of.get(tenant_id)
+            if slots is None:
+                slots = slots_of[tenant_id] = [None] * len(periods)
+            row_currency = row_currency or DEFAULT_CURRENCY
+            found = slots[i]
+            if found is None:
+                slots[i] = {row_currency: [int(revenue_cents), int(cogs_cents)]}
+            else:
+                sums = found.setdefault(row_currency, [0, 0])
+                sums[0] += int(revenue_cents)
+                sums[1] += int(cogs_cents)
+            month_currencies[i].add(row_currency)
+        if currency is None:
+            currency = _trend_currency({month: found for month, found in zip(periods, month_currencies) if found}, last)
+        empty = [MonthPnL(0, 0, month) for month in periods]  # shared by every tenant: a tuple cannot change
+        return {tenant_id: tuple(empty[i] if found is None else _trend_month(periods[i], found, currency)
+                                 for i, found in enumerate(slots_of[tenant_id]))
+                for tenant_id in sorted(slots_of)}
 
 
 @dataclass(frozen=True)
@@ -213,7 +296,7 @@ class KindAmount:
 
 @dataclass(frozen=True)
 class ByKind:
-    period: Period
+    period: Period | MonthRange  # a MonthRange: every amount is the sum over its months
     currency: str
     revenue: tuple[KindAmount, ...]
     cogs: tuple[KindAmount, ...]
@@ -225,16 +308,18 @@ def _by_amount(rows) -> tuple[KindAmount, ...]:
     return tuple(sorted(amounts, key=lambda k: (-k.amount_cents, k.kind)))
 
 
-def by_kind(engine: sa.Engine, period: Period) -> ByKind:
-    """Revenue by billing kind and COGS by provider kind: two breakdowns, never joined."""
+def by_kind(engine: sa.Engine, period: Period | MonthRange) -> ByKind:
+    """Revenue by billing kind and COGS by provider kind, of a month or a range: two breakdowns, never joined."""
     binds = {"period_start": period.start, "period_end": period.end}
+    several = _several_months(period)
     with connect(engine) as conn:
         revenue = fetch(conn, "revenue_by_kind", **binds)
         cogs = fetch(conn, "cogs_by_kind", **binds)
+        without_costs = _months_without_costs(conn, period) if several else ()
     currency = _single_currency(f"the by-kind breakdown of {period}", [r["currency"] for r in revenue + cogs])
-    warnings = ()
-    if revenue and not cogs:
-        warnings = (f"no provider cost lines for {period} yet: its COGS is incomplete",)
+    if not several:  # one month: its own rows say it
+        without_costs = (period,) if revenue and not cogs else ()
+    warnings = tuple(f"no provider cost lines for {month} yet: its COGS is incomplete" for month in without_costs)
     return ByKind(period, currency, _by_amount(revenue), _by_amount(cogs), warnings)
 
 

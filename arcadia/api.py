@@ -31,7 +31,7 @@ from arcadia.auth import JWKS_URL_ENV, SECRET_ENV, AuthConfig, AuthUnavailable, 
 from arcadia.errors import AccessDenied, ArcadiaError, DatabaseUnavailable, DataError, InputError
 from arcadia.headers import SecurityHeaders
 from arcadia.openapi import DEMO_HEADER, PREFIX, openapi_document
-from arcadia.period import UTC, Period, parse_instant
+from arcadia.period import UTC, MonthRange, Period, parse_instant, parse_months
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +67,9 @@ def _param(query: QueryParams, name: str, required: bool, expected: str) -> str 
     return values[0] if values else None
 
 
-def _period(query: QueryParams) -> Period:
-    return Period.parse(_param(query, "period", True, "YYYY-MM-DD"))
+def _period(query: QueryParams) -> Period | MonthRange:
+    """`period`, or `from` and `to` (a range of months, both included): exactly one of the two."""
+    return parse_months(*(_param(query, name, False, "YYYY-MM") for name in ("period", "from", "to")))
 
 
 # Each figure parses its parameters before asking for the engine, so bad input

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from copy import deepcopy
 
+from arcadia.period import MAX_RANGE_MONTHS
+
 PREFIX = "/api/v1"
 DEMO_HEADER = "X-Arcadia-Demo"
 
@@ -21,6 +23,15 @@ def _object(properties: dict, optional: tuple[str, ...] = ()) -> dict:
         "type": "object", "additionalProperties": False, "properties": properties,
         "required": [name for name in properties if name not in optional],
     }
+
+
+def _of_months(properties: dict) -> dict:
+    """A figure of a month ("period") or of a range of months ("from" and "to"): exactly one of the two."""
+    months = {"period": _ref("Period"),
+              "from": {**_ref("Period"), "description": "first month of the range (first day), included"},
+              "to": {**_ref("Period"), "description": "last month of the range (first day), included"}}
+    return {**_object({**months, **properties}, optional=("period", "from", "to", "warnings")),
+            "oneOf": [{"required": ["period"]}, {"required": ["from", "to"]}]}
 
 
 _MONEY = {"type": "string", "pattern": r"^-?\d+\.\d{2}$", "description": "decimal with two places", "examples": ["1234.50", "-15.80"]}
@@ -38,19 +49,19 @@ SCHEMAS = {
     "TenantPnL": _object({"tenant_id": {"type": "string"}, "tenant_name": {"type": "string"}, **_PNL}),
     "DeploymentPnL": _object({"deployment_id": {"type": "string"}, "deployment_name": {"type": "string"},
                               "tenant_id": {"type": ["string", "null"]}, **_PNL}),
-    "Margin": _object({
-        "period": _ref("Period"), "currency": _ref("Currency"), "overall": _ref("Overall"),
+    "Margin": _of_months({
+        "currency": _ref("Currency"), "overall": _ref("Overall"),
         "tenants": {"type": "array", "items": _ref("TenantPnL"), "description": "worst margin first"},
         "deployments": {"type": "array", "items": _ref("DeploymentPnL"), "description": "worst margin first"},
         "warnings": _ref("Warnings"),
-    }, optional=("warnings",)),
+    }),
     "KindAmount": _object({"kind": {"type": "string"}, "amount": _ref("Money")}),
-    "ByKind": _object({
-        "period": _ref("Period"), "currency": _ref("Currency"),
+    "ByKind": _of_months({
+        "currency": _ref("Currency"),
         "revenue": {"type": "array", "items": _ref("KindAmount"), "description": "by billing kind, largest first"},
         "cogs": {"type": "array", "items": _ref("KindAmount"), "description": "by provider kind, largest first"},
         "warnings": _ref("Warnings"),
-    }, optional=("warnings",)),
+    }),
     "AccrualLine": _object({"sku": {"type": "string"}, "billing_kind": {"type": "string"},
                             "quantity": {"type": "string", "description": "decimal quantity"}, "amount": _ref("Money")}),
     "AccrualSubscription": _object({
@@ -91,9 +102,24 @@ _ERRORS = {
             "headers": {"Retry-After": {"schema": {"type": "string"}, "description": "seconds before retrying"}}},
 }
 
-_PERIOD = {"name": "period", "in": "query", "required": True,
-           "schema": {"type": "string", "pattern": r"^\s*\d{4}-\d{2}(-\d{2})?\s*$", "examples": ["2026-04-01"]},
-           "description": "any date of the month, YYYY-MM-DD (or YYYY-MM)"}
+_MONTH_PATTERN = r"^\s*\d{4}-\d{2}(-\d{2})?\s*$"
+# `period` XOR (`from` and `to`): OpenAPI cannot say "one of these parameter sets", so each says it in words
+# and the server answers 400 otherwise.
+_MONTHS = [
+    {"name": "period", "in": "query", "required": False,
+     "schema": {"type": "string", "pattern": _MONTH_PATTERN, "examples": ["2026-04-01"]},
+     "description": "the month: YYYY-MM, or any date of it YYYY-MM-DD. Required unless `from` and `to` are "
+                    "given; not with them"},
+    {"name": "from", "in": "query", "required": False,
+     "schema": {"type": "string", "pattern": _MONTH_PATTERN, "examples": ["2026-04"]},
+     "description": "first month of a range, YYYY-MM (or any date of it), included; with `to`, instead of "
+                    "`period`. Every amount is the sum over the months (a margin_pct is computed from the sums), "
+                    "and the document has `from` and `to` instead of `period`"},
+    {"name": "to", "in": "query", "required": False,
+     "schema": {"type": "string", "pattern": _MONTH_PATTERN, "examples": ["2026-06"]},
+     "description": f"last month of a range, YYYY-MM (or any date of it), included; not before `from`, "
+                    f"at most {MAX_RANGE_MONTHS} months in all"},
+]
 _AS_OF = {"name": "as_of", "in": "query", "required": False,
           "schema": {"type": "string", "format": "date-time", "examples": ["2026-11-27T01:00:00Z"]},
           "description": "ISO-8601 instant (default: now); percent-encode '+' as %2B"}
@@ -119,8 +145,10 @@ _DOCUMENT = {
     "servers": [{"url": "/"}],
     "security": [{"bearer": []}],
     "paths": {
-        f"{PREFIX}/dashboard/margin": _get("P&L of a month: overall, per tenant, per deployment", "Margin", [_PERIOD]),
-        f"{PREFIX}/dashboard/by-kind": _get("Revenue by billing kind and COGS by provider kind", "ByKind", [_PERIOD]),
+        f"{PREFIX}/dashboard/margin": _get("P&L of a month or a range of months: overall, per tenant, per deployment",
+                                           "Margin", _MONTHS),
+        f"{PREFIX}/dashboard/by-kind": _get("Revenue by billing kind and COGS by provider kind, of a month or a range",
+                                            "ByKind", _MONTHS),
         f"{PREFIX}/dashboard/accrual": _get("Live accrual of the month so far", "Accrual", [_AS_OF]),
         f"{PREFIX}/openapi.json": {"get": {
             "summary": "This document", "security": [],

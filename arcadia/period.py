@@ -1,4 +1,4 @@
-"""The one Period type (a calendar month in UTC, half-open) and instant parsing."""
+"""The one Period type (a calendar month in UTC, half-open), ranges of whole months, and instant parsing."""
 
 from __future__ import annotations
 
@@ -39,20 +39,7 @@ class Period:
     @classmethod
     def parse(cls, value: object) -> Period:
         """`YYYY-MM-DD` (any day: its month) or `YYYY-MM`; anything else is an InputError."""
-        if isinstance(value, datetime):
-            return cls.of(parse_instant(value).date())
-        if isinstance(value, date):
-            return cls.of(value)
-        match = _DATE_RE.fullmatch(value.strip()) if isinstance(value, str) else None
-        if not match:
-            raise InputError(f"invalid period {_shown(value)}: expected YYYY-MM-DD or YYYY-MM")
-        year, month, day = (int(g) if g else 1 for g in match.groups())
-        if not MIN_YEAR <= year <= MAX_YEAR:
-            raise InputError(f"invalid period {_shown(value)}: the year must be {MIN_YEAR}–{MAX_YEAR}")
-        try:
-            return cls.of(date(year, month, day))
-        except ValueError:
-            raise InputError(f"invalid period {_shown(value)}: no such date") from None
+        return _parse_month(value, "period")
 
     @cached_property
     def end(self) -> date:
@@ -84,6 +71,130 @@ class Period:
     def label(self) -> str:
         """Human label, e.g. 'April 2026'."""
         return self.start.strftime("%B %Y")
+
+
+def _parse_month(value: object, name: str) -> Period:
+    """Period.parse, its error naming the input as `name` (period, from or to)."""
+    if isinstance(value, datetime):
+        return Period.of(parse_instant(value).date())
+    if isinstance(value, date):
+        return Period.of(value)
+    match = _DATE_RE.fullmatch(value.strip()) if isinstance(value, str) else None
+    if not match:
+        raise InputError(f"invalid {name} {_shown(value)}: expected YYYY-MM-DD or YYYY-MM")
+    year, month, day = (int(g) if g else 1 for g in match.groups())
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise InputError(f"invalid {name} {_shown(value)}: the year must be {MIN_YEAR}–{MAX_YEAR}")
+    try:
+        return Period.of(date(year, month, day))
+    except ValueError:
+        raise InputError(f"invalid {name} {_shown(value)}: no such date") from None
+
+
+# A range is refused beyond ten years: every figure over it is one query, but its rows and warnings grow with it.
+MAX_RANGE_MONTHS = 120
+
+
+@dataclass(frozen=True)
+class MonthRange:
+    """Whole months from `first` to `last`, both included: [first.start, last.end) in UTC.
+
+    It answers what a Period answers (start, end, start_at, end_at, label, str), so a figure can
+    take either; a range of one month prints as that month.
+    """
+
+    first: Period
+    last: Period
+
+    def __post_init__(self):
+        if self.last < self.first:
+            raise ValueError(f"a MonthRange ends before it starts ({self.first} > {self.last})")
+
+    @classmethod
+    def of(cls, months: Period | MonthRange) -> MonthRange:
+        """A range as it is (a month as the range of just that month)."""
+        return months if isinstance(months, MonthRange) else cls(months, months)
+
+    @property
+    def start(self) -> date:
+        return self.first.start
+
+    @property
+    def end(self) -> date:
+        """First day of the month after `last` (exclusive bound)."""
+        return self.last.end
+
+    @property
+    def start_at(self) -> datetime:
+        return self.first.start_at
+
+    @property
+    def end_at(self) -> datetime:
+        return self.last.end_at
+
+    @cached_property
+    def months(self) -> int:
+        """How many months: 1 when first == last."""
+        return (self.last.start.year - self.first.start.year) * 12 + self.last.start.month - self.first.start.month + 1
+
+    @cached_property
+    def periods(self) -> tuple[Period, ...]:
+        """Each month of the range, oldest first."""
+        months, month = [], self.first
+        while month <= self.last:
+            months.append(month)
+            month = month.next()
+        return tuple(months)
+
+    def __str__(self) -> str:
+        """'2026-04-01..2026-06-01' (the first days of the first and last months); one month: '2026-04-01'."""
+        return str(self.first) if self.first == self.last else f"{self.first}..{self.last}"
+
+    @property
+    def label(self) -> str:
+        """Human label: 'April–June 2026', 'November 2025–January 2026'; one month: 'April 2026'."""
+        if self.first == self.last:
+            return self.first.label
+        if self.first.start.year == self.last.start.year:
+            return f"{self.first.start:%B}–{self.last.label}"
+        return f"{self.first.label}–{self.last.label}"
+
+
+def parse_range(from_text: object, to_text: object) -> MonthRange:
+    """The months from `from_text` to `to_text`, both included (each YYYY-MM or any date of the month).
+
+    InputError, naming the values, when either is not a month, `from` is after `to`, or the range
+    holds more than MAX_RANGE_MONTHS months.
+    """
+    first, last = _parse_month(from_text, "from"), _parse_month(to_text, "to")
+    if last < first:
+        raise InputError(f"invalid range: from {_shown(from_text)} is after to {_shown(to_text)}")
+    months = MonthRange(first, last)
+    if months.months > MAX_RANGE_MONTHS:
+        raise InputError(f"invalid range from {_shown(from_text)} to {_shown(to_text)}: "
+                         f"{months.months} months, at most {MAX_RANGE_MONTHS}")
+    return months
+
+
+def parse_months(period: object = None, from_text: object = None, to_text: object = None) -> Period | MonthRange:
+    """One month (`period`) or a range (`from_text` and `to_text`): exactly one of the two, else an InputError.
+
+    The API's query parameters and the CLI's --period, --from, --to both come here: one set of rules and messages.
+    """
+    if period is not None and (from_text is not None or to_text is not None):
+        given = ", ".join(f"{name} {_shown(value)}" for name, value in
+                          (("period", period), ("from", from_text), ("to", to_text)) if value is not None)
+        raise InputError(f"give 'period', or 'from' and 'to', not both: {given}")
+    if period is not None:
+        return Period.parse(period)
+    if from_text is None and to_text is None:
+        raise InputError("missing 'period': expected YYYY-MM or any date YYYY-MM-DD, "
+                         "or 'from' and 'to' (YYYY-MM) for a range of months")
+    if from_text is None or to_text is None:
+        given, value, missing = ("from", from_text, "to") if to_text is None else ("to", to_text, "from")
+        raise InputError(f"{given} {_shown(value)} is given without {missing!r}: a range needs 'from' and 'to' "
+                         "(YYYY-MM, both months included)")
+    return parse_range(from_text, to_text)
 
 
 def parse_instant(value: object) -> datetime:

@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from arcadia.analytics import Accrual, ByKind, MarginSummary, PnL
 from arcadia.money import fmt, gst_cents
+from arcadia.period import MonthRange, Period
 from arcadia.quote import Quote
 
 
@@ -34,6 +35,13 @@ def _with_warnings(doc: dict, warnings) -> dict:
     return doc
 
 
+def _months(period: Period | MonthRange) -> dict:
+    """A figure's months as the contract prints them: {"period": …}, or {"from": …, "to": …} for a range."""
+    if isinstance(period, MonthRange):
+        return {"from": str(period.first), "to": str(period.last)}
+    return {"period": str(period)}
+
+
 def margin_json(summary: MarginSummary) -> dict:
     """The /margin document."""
     overall = _pnl(summary.overall)
@@ -44,7 +52,7 @@ def margin_json(summary: MarginSummary) -> dict:
         "margin": overall["margin"], "margin_pct": overall["margin_pct"],
     }
     return _with_warnings({
-        "period": str(summary.period), "currency": summary.currency, "overall": overall,
+        **_months(summary.period), "currency": summary.currency, "overall": overall,
         "tenants": [{"tenant_id": t.tenant_id, "tenant_name": t.tenant_name, **_pnl(t)} for t in summary.tenants],
         "deployments": [
             {"deployment_id": d.deployment_id, "deployment_name": d.deployment_name, "tenant_id": d.tenant_id, **_pnl(d)}
@@ -56,7 +64,7 @@ def margin_json(summary: MarginSummary) -> dict:
 def by_kind_json(breakdown: ByKind) -> dict:
     """The /by-kind document."""
     return _with_warnings({
-        "period": str(breakdown.period), "currency": breakdown.currency,
+        **_months(breakdown.period), "currency": breakdown.currency,
         "revenue": [{"kind": k.kind, "amount": fmt(k.amount_cents)} for k in breakdown.revenue],
         "cogs": [{"kind": k.kind, "amount": fmt(k.amount_cents)} for k in breakdown.cogs],
     }, breakdown.warnings)
@@ -114,7 +122,10 @@ def _pct_text(value: Decimal | None) -> str:
 
 
 def margin_table(summary: MarginSummary, table: str) -> list[dict]:
-    """Rows of one P&L table: 'overall', 'tenants' or 'deployments'."""
+    """Rows of one P&L table: 'overall', 'tenants' or 'deployments'.
+
+    The period column holds the month ('2026-04-01'), or a range's first and last months ('2026-04-01..2026-06-01').
+    """
     if table == "overall":
         o = summary.overall
         return [{
@@ -142,7 +153,7 @@ def margin_table(summary: MarginSummary, table: str) -> list[dict]:
 
 
 def by_kind_table(breakdown: ByKind, side: str) -> list[dict]:
-    """Rows of 'revenue' (by billing kind) or 'cogs' (by provider kind)."""
+    """Rows of 'revenue' (by billing kind) or 'cogs' (by provider kind); the period column as in margin_table."""
     kinds = {"revenue": breakdown.revenue, "cogs": breakdown.cogs}[side]
     return [{"period": str(breakdown.period), "side": side, "kind": k.kind, "amount": fmt(k.amount_cents)} for k in kinds]
 
