@@ -49,8 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pages", action=argparse.BooleanOptionalAction, default=None,
                         help=f"time each page in Chromium (default: on when {CHROMIUM} exists)")
     parser.add_argument("--as-of", help="the accrual's instant (ISO-8601; default: now)")
-    parser.add_argument("--period", help="the month of the P&L figures, YYYY-MM (default: the latest complete "
-                                         "month with data)")
+    parser.add_argument("--period", help="the month of the P&L figures, YYYY-MM or any date of it YYYY-MM-DD "
+                                         "(default: the latest complete month with data)")
     parser.add_argument("--bulk-load", type=int, default=None, metavar="ROWS",
                         help=f"usage rows to bulk-load into a temporary database, with and without the "
                              f"pre-aggregate triggers (default {DEFAULT_BULK_ROWS:,} on PostgreSQL; 0 skips)")

@@ -11,9 +11,11 @@ from arcadia.db import database_url, describe, engine_for, is_demo
 from arcadia.embedded import get_engine
 from arcadia.errors import ArcadiaError, DatabaseUnavailable, InputError
 from arcadia.money import display
-from arcadia.period import UTC, Period, parse_instant
+from arcadia.period import MAX_RANGE_MONTHS, UTC, Period, parse_instant, parse_months
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+PERIOD_HELP = "the month: YYYY-MM, or any date of it YYYY-MM-DD"
+DATABASE_URL_HELP = "SQLAlchemy URL (default: $ARCADIA_DATABASE_URL, else the embedded demo)"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,9 +30,20 @@ def _output_flags(parser: argparse.ArgumentParser, tables: list[str]) -> None:
     parser.add_argument("--table", choices=tables, default=tables[0], help=f"table for --csv (default {tables[0]})")
 
 
+def _month_flags(parser: argparse.ArgumentParser) -> None:
+    """--period, or --from and --to (checked together in `run`: argparse cannot say "A, or B and C")."""
+    parser.add_argument("--period", help=PERIOD_HELP + "; or give --from and --to")
+    parser.add_argument("--from", dest="from_month", metavar="YYYY-MM",
+                        help="first month of a range (YYYY-MM or any date of it), included; with --to, instead of "
+                             "--period: every amount is the sum over the months")
+    parser.add_argument("--to", dest="to_month", metavar="YYYY-MM",
+                        help=f"last month of the range (YYYY-MM or any date of it), included; at most "
+                             f"{MAX_RANGE_MONTHS} months in all")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m arcadia", description="Arcadia operator margin figures.")
-    parser.add_argument("--database-url", help="SQLAlchemy URL (default: $ARCADIA_DATABASE_URL, else the embedded demo)")
+    parser.add_argument("--database-url", help=DATABASE_URL_HELP)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     db = sub.add_parser("db", help="database administration")
@@ -48,12 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
                       help="PostgreSQL only: a large reseller's database, N=1 is 5,000 tenants and ~7 M usage rows "
                            "(N may be fractional)")
 
-    margin = sub.add_parser("margin", help="P&L of a month: overall, per tenant, per deployment")
-    margin.add_argument("--period", required=True, help="any date of the month, YYYY-MM-DD")
+    margin = sub.add_parser("margin", help="P&L of a month or a range of months: overall, per tenant, per deployment")
+    _month_flags(margin)
     _output_flags(margin, ["tenants", "deployments", "overall"])
 
-    kind = sub.add_parser("by-kind", help="revenue by billing kind and COGS by provider kind")
-    kind.add_argument("--period", required=True, help="any date of the month, YYYY-MM-DD")
+    kind = sub.add_parser("by-kind", help="revenue by billing kind and COGS by provider kind (a month or a range)")
+    _month_flags(kind)
     _output_flags(kind, ["revenue", "cogs"])
 
     accrual = sub.add_parser("accrual", help="live accrual of the month so far")
@@ -61,19 +74,19 @@ def build_parser() -> argparse.ArgumentParser:
     _output_flags(accrual, ["subscriptions", "lines"])
 
     lines = sub.add_parser("cost-lines", help="the provider cost lines behind a tenant's COGS, or no tenant's")
-    lines.add_argument("--period", required=True, help="any date of the month, YYYY-MM-DD")
+    lines.add_argument("--period", required=True, help=PERIOD_HELP)
     whose = lines.add_mutually_exclusive_group(required=True)
     whose.add_argument("--tenant", help="tenant id (UUID or slug)")
     whose.add_argument("--unattributed", action="store_true", help="lines with no tenant")
     lines.add_argument("--csv", action="store_true", help="print CSV instead of a table")
 
     health = sub.add_parser("check", help="data health: rows the figures skip or cannot add up (exit 1 on errors)")
-    health.add_argument("--period", help="only this month where a check is by month (YYYY-MM or any date of it); "
-                                         "default: every month")
+    health.add_argument("--period", help="only this month where a check is by month (YYYY-MM, or any date of it "
+                                         "YYYY-MM-DD); default: every month")
     health.add_argument("--json", action="store_true", help="print the problems as JSON")
 
     roll = sub.add_parser("rollup", help="write (or rewrite) the invoices of a complete month")
-    roll.add_argument("--period", required=True, help="any date of the month, YYYY-MM-DD")
+    roll.add_argument("--period", required=True, help=PERIOD_HELP)
 
     bench = sub.add_parser("bench", help="time every figure three ways (project, raw SQL, pandas) and the pages")
     from arcadia import bench as bench_module
@@ -85,6 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--ttl", default="1h", help="lifetime, e.g. 30m, 1h, 7d (default 1h, at most 30d or $ARCADIA_API_JWT_MAX_TTL)")
     token.add_argument("--sub", help="subject claim (default arcadia-cli)")
     token.add_argument("--tenant-id", help="tenant_id claim (a tenant user's token)")
+    # --database-url also after the subcommand (`margin --period 2026-04 --database-url URL`), where it wins
+    # over one given before. SUPPRESS: absent there, it leaves the one before the subcommand in place.
+    for command in (*sub.choices.values(), *db_sub.choices.values()):
+        command.add_argument("--database-url", default=argparse.SUPPRESS,
+                             help=DATABASE_URL_HELP + "; here or before the subcommand (here wins)")
     return parser
 
 
@@ -191,7 +209,9 @@ def run(args) -> int:
         found = health.check(get_engine(args.database_url, reader=True), month, datetime.now(UTC))
         print(report.dumps(health.to_json(found)) if args.json else health.to_text(found))
         return EXIT_FAILED if found.errors else EXIT_OK  # for cron: errors fail the run, warnings do not
-    if args.command in ("margin", "by-kind", "rollup", "cost-lines"):
+    if args.command in ("margin", "by-kind"):
+        period = parse_months(args.period, args.from_month, args.to_month)
+    elif args.command in ("rollup", "cost-lines"):
         period = Period.parse(args.period)
     # Figures read on a reader engine (read-only, timeouts); the rollup writes invoices.
     engine = get_engine(args.database_url, reader=args.command != "rollup")
