@@ -42,7 +42,7 @@ def dashboard() -> None:
                       for path, title, icon, slug in pages]
             for section, pages in PAGES.items()
         })
-        if navigation.url_path not in OWN_MONTH:
+        if (navigation.url_path or "pnl") not in OWN_MONTH:  # the default page's url_path is ""
             ui.period_picker(url)
         ui.footer(url)
         with access.admitted():

@@ -17,7 +17,7 @@ import streamlit as st
 from arcadia import analytics, coverage
 from arcadia.db import database_url, probe
 from arcadia.embedded import get_engine
-from arcadia.period import UTC, Period
+from arcadia.period import UTC, MonthRange, Period, parse_range
 from dashboard.literal import literal_markdown
 
 MONTH_TTL = "10m"
@@ -34,6 +34,14 @@ def _engine(url: str):
     return get_engine(url)
 
 
+def months_of(text: str) -> Period | MonthRange:
+    """A month ('2026-04-01') or a range ('2026-04-01..2026-06-01', str() of a MonthRange) as a cache key's text."""
+    if ".." in text:
+        first, last = text.split("..", 1)
+        return parse_range(first, last)
+    return Period.parse(text)
+
+
 class _Computed(NamedTuple):
     figure: object
     at: datetime
@@ -43,7 +51,7 @@ class _Computed(NamedTuple):
 # in the meantime, the page says so and how old the figures are (see `_served`).
 @st.cache_resource(ttl=MONTH_TTL, max_entries=64, show_spinner=False)
 def _margin(url: str, period: str) -> _Computed:
-    return _Computed(analytics.margin_summary(_engine(url), Period.parse(period), datetime.now(UTC)), datetime.now(UTC))
+    return _Computed(analytics.margin_summary(_engine(url), months_of(period), datetime.now(UTC)), datetime.now(UTC))
 
 
 @st.cache_resource(ttl=MONTH_TTL, max_entries=64, show_spinner=False)
@@ -53,7 +61,7 @@ def _trend(url: str, last: str, currency: str | None) -> _Computed:
 
 @st.cache_resource(ttl=MONTH_TTL, max_entries=64, show_spinner=False)
 def _by_kind(url: str, period: str) -> _Computed:
-    return _Computed(analytics.by_kind(_engine(url), Period.parse(period)), datetime.now(UTC))
+    return _Computed(analytics.by_kind(_engine(url), months_of(period)), datetime.now(UTC))
 
 
 @st.cache_resource(ttl=ACCRUAL_TTL, max_entries=16, show_spinner=False)
@@ -83,7 +91,7 @@ def clear_accrual() -> None:
 
 def clear_figures() -> None:
     """Forget every cached figure (tests; a rebuilt database)."""
-    for cached in (_margin, _trend, _by_kind, _accrual):
+    for cached in (_margin, _trend, _by_kind, _accrual, _tenant_history):
         cached.clear()
 
 
@@ -119,6 +127,16 @@ def database_problem(url: str) -> str | None:
     return probe(url)
 
 
+@st.cache_resource(ttl=MONTH_TTL, max_entries=16, show_spinner=False)
+def _tenant_history(url: str, last: str) -> _Computed:
+    return _Computed(analytics.tenant_history(_engine(url), Period.parse(last)), datetime.now(UTC))
+
+
+def tenant_history(url: str, last: str) -> dict[str, tuple[analytics.MonthPnL, ...]]:
+    """Each tenant's revenue and COGS over the 12 months ending with `last` (for sparklines and Δ)."""
+    return _served(url, _tenant_history(url, last))
+
+
 @st.cache_data(ttl=MONTH_TTL, show_spinner=False)
 def months(url: str) -> list[str]:
     return [str(m) for m in coverage.data_months(_engine(url))]
@@ -136,7 +154,7 @@ def tenant_names(url: str) -> dict[str, str]:
 
 @st.cache_data(ttl=MONTH_TTL, show_spinner=False)
 def tenant_cost_lines(url: str, tenant_id: str, period: str) -> list[dict]:
-    return coverage.tenant_cost_lines(_engine(url), tenant_id, Period.parse(period))
+    return coverage.tenant_cost_lines(_engine(url), tenant_id, months_of(period))
 
 
 @st.cache_data(ttl=MONTH_TTL, show_spinner=False)

@@ -15,7 +15,7 @@ from arcadia import report
 from arcadia.db import describe
 from arcadia.errors import ArcadiaError, DatabaseTimeout, DatabaseUnavailable, DataError, InputError
 from arcadia.money import display, margin_pct, to_decimal
-from arcadia.period import UTC, Period
+from arcadia.period import UTC, MonthRange, Period
 from dashboard import access, data
 from dashboard.literal import literal_markdown
 
@@ -76,6 +76,66 @@ def _month_from_link(options: list[str], default: str) -> str:
     st.warning(literal_markdown(f"The link asks for period {wanted!r}, which {why}: showing "
                                 f"{Period.parse(default).label} instead."), icon=":material/event_busy:")
     return default
+
+
+RANGE_KEY, PRESET_KEY, FROM_KEY = "range", "range_preset", "range_from"
+PRESETS = ("Last 3 months", "Quarter to date", "Year to date", "Last 12 months", "Custom")
+
+
+def range_picker(url: str, last: Period) -> MonthRange | None:
+    """Below the month picker: 'Several months' and a preset (or a custom first month) ending with `last`.
+
+    Mirrored in the URL as ?from=YYYY-MM&to=YYYY-MM (with ?period= the last month), so a link reproduces it.
+    The choice is also kept apart from the widgets, which a page may render anew (see period_picker).
+    """
+    options = [m for m in (_month_key(x) for x in data.months(url)) if m <= _month_key(str(last))]
+    remembered = st.session_state.get(_RANGE_STATE)
+    if remembered is None:  # arriving: a link's ?from=&to= turns the range on
+        linked = st.query_params.get("from")
+        remembered = (bool(linked and st.query_params.get("to")), "Custom" if linked else PRESETS[0],
+                      (linked or "")[:7])
+    on, preset, first_key = remembered
+    on = st.sidebar.toggle("Several months", value=on, key=RANGE_KEY,
+                           help="Sum the P&L, tenants and kinds over a range of months ending with the month above.")
+    if on:
+        preset = st.sidebar.selectbox("Range", PRESETS, index=PRESETS.index(preset), key=PRESET_KEY)
+        if preset == "Custom" and options:
+            first_key = st.sidebar.selectbox(
+                "From", options, index=options.index(first_key) if first_key in options else len(options) - 1,
+                key=FROM_KEY)
+    st.session_state[_RANGE_STATE] = (on, preset, first_key)
+    if not on:
+        for param in ("from", "to"):
+            if param in st.query_params:
+                del st.query_params[param]
+        return None
+    first = Period.parse(first_key) if preset == "Custom" and first_key in options else preset_start(preset, last)
+    months = MonthRange(min(first, last), last)
+    st.query_params["from"], st.query_params["to"] = _month_key(str(months.first)), _month_key(str(months.last))
+    return months
+
+
+_RANGE_STATE = "_range.state"  # (on, preset, first month) as last chosen
+
+
+def preset_start(preset: str, last: Period) -> Period:
+    """The first month of a preset range ending with `last`."""
+    if preset == "Year to date":
+        return Period.parse(f"{last.start.year}-01")
+    if preset == "Quarter to date":
+        return Period.parse(f"{last.start.year}-{(last.start.month - 1) // 3 * 3 + 1:02d}")
+    first = last
+    for _ in range(2 if preset == "Last 3 months" else 11):
+        first = first.previous()
+    return first
+
+
+def selected_months() -> Period | MonthRange:
+    """The month chosen in the sidebar, or the range of months ending with it when 'Several months' is on."""
+    return st.session_state.get(RANGE_CHOSEN) or selected_period()
+
+
+RANGE_CHOSEN = "_range.chosen"  # set by app.py each run: the range shown, or None
 
 
 def shown_period(period: Period, what: str) -> None:
@@ -279,7 +339,12 @@ def attempt(figure: Callable[[], T], what: str) -> T | None:
         return None
 
 
-def empty_month(period: Period) -> None:
+def file_stamp(months: Period | MonthRange) -> str:
+    """A download's name part: '2026-04', or '2026-04_2026-06' for a range."""
+    return str(months).replace("-01..", "_")[:15].removesuffix("-01")
+
+
+def empty_month(period: Period | MonthRange) -> None:
     st.info(f"No invoices or provider cost lines for {period.label} yet. Pick another month in the sidebar; "
             "the current month's revenue so far is on the Live accrual page.", icon=":material/info:")
 
@@ -310,16 +375,22 @@ def change(now_cents: int, before_cents: int) -> str:
     return delta(now_cents, before_cents) + ("" if pct is None else f" ({pct:+.1f} %)")
 
 
+def pct_of(part_cents: int, whole_cents: int) -> Decimal | None:
+    """part / whole × 100, half-up to one decimal; None when the whole is 0."""
+    return margin_pct(part_cents, whole_cents)
+
+
 def pct_change(now_cents: int, before_cents: int) -> Decimal | None:
     """(now − before) / |before| × 100, half-up to one decimal; None when `before` is 0."""
     return margin_pct(now_cents - before_cents, abs(before_cents)) if before_cents else None
 
 
-def run_page(render: Callable[[str], None], own_month: bool = False) -> None:
+def run_page(render: Callable[[str], None], own_month: bool = False, ranges: bool = False) -> None:
     """A page's whole run: the access gate (see `require`), then `render(url)`, with any failure shown as
     a friendly message. app.py also catches failures, but Streamlit can run a page file on its own.
-    `own_month`: the page is about a month of its own (no month picker)."""
+    `own_month`: the page is about a month of its own (no month picker); `ranges`: it can sum several months."""
     url = require(picker=not own_month)
+    st.session_state[RANGE_CHOSEN] = range_picker(url, selected_period()) if ranges else None
     try:
         render(url)
     except ArcadiaError as exc:

@@ -13,22 +13,25 @@ from dashboard import data, ui
 
 
 def render(url: str) -> None:
-    period = ui.selected_period()
+    months = ui.selected_months()  # a month, or a range of months ending with the picked month
+    period = ui.selected_period()  # the (last) month
+    several = months != period
 
     in_progress = period == Period.parse(datetime.now(UTC))
-    st.title(f"P&L · {period.label}" + (" (in progress)" if in_progress else ""))
+    st.title(f"P&L · {months.label}" + (" (in progress)" if in_progress else ""))
     st.caption("Revenue is invoiced subtotals ex-GST (void invoices excluded); COGS is every DigitalOcean cost line "
                "of the month.")
     if in_progress:
         st.info(f"{period.label} is not over: it is invoiced after it ends, so its P&L is not complete. Its revenue "
                 "so far, priced from usage, is on Live accrual.", icon=":material/pending:")
         st.page_link("pages/accrual.py", label=f"Live accrual: {period.label} so far", icon=":material/schedule:")
-    summary = ui.attempt(lambda: data.margin(url, str(period)), f"The P&L of {period.label}")
+    summary = ui.attempt(lambda: data.margin(url, str(months)), f"The P&L of {months.label}")
     # The previous month only feeds the deltas: when its rows break it, or it is in another currency, the
-    # cards go without deltas and say why; this month's figures stand.
+    # cards go without deltas and say why; this month's figures stand. A range has no deltas.
     try:
-        previous = data.margin(url, str(period.previous()))
-        compare = "" if summary is None or previous.currency == summary.currency else "it is in another currency"
+        previous = None if several else data.margin(url, str(period.previous()))
+        compare = ("" if summary is None or previous is None or previous.currency == summary.currency
+                   else "it is in another currency")
     except DataError as exc:
         previous, compare = None, f"its figures could not be computed ({exc})"
 
@@ -37,7 +40,7 @@ def render(url: str) -> None:
         ui.warnings(summary.warnings)
 
     if summary is not None and not summary.has_data:
-        ui.empty_month(period)
+        ui.empty_month(months)
     elif summary is not None:
         o = summary.overall
         p = previous.overall if previous is not None else None
@@ -62,21 +65,27 @@ def render(url: str) -> None:
         if flagged:
             st.warning(f"{len(flagged):,} tenant{'s' if len(flagged) != 1 else ''} below the {threshold:g} % margin "
                        "alert this month: they are flagged on By tenant.", icon=":material/trending_down:")
-        if compare:
+        if several:
+            st.caption(f"Sums over {months.months} months. Deltas compare single months: switch off "
+                       "'Several months' to see them.")
+        elif compare:
             st.caption(f"No deltas: {period.previous().label} is not comparable.")
             st.text(f"{period.previous().label}: {compare}")  # may quote database text
         else:
             st.caption("Deltas compare with " + period.previous().label + ".")
 
     history = data.trend(url, str(period), summary.currency if summary is not None else None)
+    # The month in progress is drawn apart (hatched, "so far"), never as a finished month.
     first = next((i for i, month in enumerate(history) if month.has_data or month.note), len(history))
     currency = next((m.currency for m in history if m.has_data), summary.currency if summary is not None else "USD")
     if history[first:]:
-        st.plotly_chart(charts.trend(history[first:], currency), width="stretch", key="trend")
+        current = Period.parse(datetime.now(UTC))
+        st.plotly_chart(charts.trend(history[first:], currency, in_progress=current if period == current else None),
+                        width="stretch", key="trend")
 
     if summary is not None:
         ui.csv_download(lambda: report.margin_table(summary, "overall"), "overall",
-                        f"arcadia-pnl-{period.start:%Y-%m}.csv", "Download P&L CSV")
+                        f"arcadia-pnl-{ui.file_stamp(months)}.csv", "Download P&L CSV")
 
 
-ui.run_page(render)
+ui.run_page(render, ranges=True)

@@ -1,5 +1,7 @@
 """By tenant: P&L per tenant worst first, revenue vs COGS chart, drill-down into deployments and cost lines."""
 
+from datetime import datetime
+
 import pandas as pd
 import streamlit as st
 
@@ -7,6 +9,7 @@ from arcadia import charts, report
 from arcadia.alerts import alert_pct, below
 from arcadia.analytics import PnL
 from arcadia.money import display
+from arcadia.period import UTC, Period
 from dashboard import data, ui
 
 MONEY = ["revenue", "cogs", "margin"]
@@ -14,13 +17,15 @@ TABLE, PICKER = "tenants-table", "drill_tenant"
 
 
 def render(url: str) -> None:
-    period = ui.selected_period()
-    summary = data.margin(url, str(period))
+    months = ui.selected_months()  # a month, or a range of months ending with the picked month
+    period = ui.selected_period()  # the (last) month
+    summary = data.margin(url, str(months))
+    history = data.tenant_history(url, str(period))
 
-    st.title(f"By tenant · {period.label}")
+    st.title(f"By tenant · {months.label}")
     ui.warnings(summary.warnings)
     if not summary.tenants:
-        ui.empty_month(period)
+        ui.empty_month(months)
         st.stop()
 
     threshold = alert_pct()
@@ -39,19 +44,33 @@ def render(url: str) -> None:
                f"Unattributed COGS ({display(summary.unattributed_cogs_cents)}) is not a tenant: see the Unattributed "
                "COGS page.")
     alert = (f"below {threshold:g} %", lambda row: row["alert"])
-    ui.pick_table([{"tenant": t.tenant_name, "tenant_id": t.tenant_id, "internal": t.internal,
-                    "revenue": t.revenue_cents, "cogs": t.cogs_cents, "margin": t.margin_cents,
+    # Name, margin and margin % first: on a phone they are what fits without scrolling sideways.
+    single = months == period  # Δ against the previous month only for a single month
+    in_progress = Period.parse(datetime.now(UTC))
+    ui.pick_table([{"tenant": t.tenant_name, "margin": t.margin_cents, "margin %": t.margin_pct,
+                    **(change_columns(t, history.get(t.tenant_id)) if single else {}),
+                    "12-month margin": charts.sparkline_values(history.get(t.tenant_id, ()), in_progress),
+                    "revenue": t.revenue_cents, "cogs": t.cogs_cents, "internal": t.internal, "tenant_id": t.tenant_id,
                     # A loss is flagged as such; the alert flags the others under the threshold.
-                    "margin %": t.margin_pct, "alert": t.margin_cents >= 0 and below(t, threshold)} for t in tenants],
-                  "tenant_id", MONEY, key=TABLE, chosen=tenant_id, pct_cols=("margin %",), loss_col="margin",
+                    "alert": t.margin_cents >= 0 and below(t, threshold)} for t in tenants],
+                  "tenant_id", MONEY + (["Δ margin"] if single else []), key=TABLE, chosen=tenant_id,
+                  pct_cols=("margin %", "Δ %") if single else ("margin %",), loss_col="margin",
                   alert=alert, empty="No tenant in this group has revenue or COGS this month.",
-                  column_config={"internal": st.column_config.CheckboxColumn("internal", help="Internal tenant"),
+                  column_config={"tenant": st.column_config.TextColumn("tenant", pinned=True),
+                                 "12-month margin": st.column_config.LineChartColumn(
+                                     "12-month margin", help=f"Margin per month, the 12 months to {period.label}"),
+                                 "Δ margin": st.column_config.NumberColumn(
+                                     "Δ margin", format="dollar", help=f"Against {period.previous().label}"),
+                                 "internal": st.column_config.CheckboxColumn("internal", help="Internal tenant"),
                                  "alert": None, **({} if show_ids else {"tenant_id": None})})
     ui.csv_download(lambda: report.margin_table(summary, "tenants"), "tenants",
-                    f"arcadia-tenants-{period.start:%Y-%m}.csv", "Download tenants CSV (all groups)")
+                    f"arcadia-tenants-{ui.file_stamp(months)}.csv", "Download tenants CSV (all groups)")
 
-    top = st.slider("Tenants in the chart", 3, 25, 10, key="top_n")
-    st.plotly_chart(charts.tenants_bar(summary.tenants, top), width="stretch", key="tenants-chart")
+    top = st.slider("Tenants in the charts", 4, 40, 20, key="top_n")
+    # Margin first, worst first like the table: every loss-maker is drawn while it fits.
+    st.plotly_chart(charts.tenant_margins(tenants, top=top, currency=summary.currency), width="stretch",
+                    key="margins-chart")
+    st.plotly_chart(charts.tenants_bar(tenants, top, currency=summary.currency), width="stretch", key="tenants-chart")
 
     st.subheader("Drill down")
     st.selectbox("Tenant", list(names), index=None, format_func=lambda t: f"{names[t]} ({t})", key=PICKER,
@@ -68,6 +87,8 @@ def render(url: str) -> None:
     m.metric("Margin", display(tenant.margin_cents),
              None if tenant.margin_pct is None else f"{tenant.margin_pct:.1f} %")
 
+    if history.get(tenant_id):
+        st.plotly_chart(charts.trend(history[tenant_id], summary.currency), width="stretch", key="drill-trend")
     st.markdown("**Deployments**")
     ui.money_table([{"deployment": d.deployment_name, "deployment_id": d.deployment_id, "revenue": d.revenue_cents,
                      "cogs": d.cogs_cents, "margin": d.margin_cents, "margin %": d.margin_pct}
@@ -75,11 +96,11 @@ def render(url: str) -> None:
                    MONEY, pct_cols=("margin %",), loss_col="margin", key="drill-deployments",
                    column_config={} if show_ids else {"deployment_id": None})
     ui.csv_download(lambda: [row for row in report.margin_table(summary, "deployments") if row["tenant_id"] == tenant_id],
-                    "deployments", f"arcadia-deployments-{tenant_id}-{period.start:%Y-%m}.csv",
+                    "deployments", f"arcadia-deployments-{tenant_id}-{ui.file_stamp(months)}.csv",
                     "Download this tenant's deployments CSV")
 
     st.markdown("**Resources and the cost lines behind its COGS**, largest first")
-    lines = data.tenant_cost_lines(url, tenant_id, str(period))
+    lines = data.tenant_cost_lines(url, tenant_id, str(months))
     ui.money_table([{"amount": int(l["amount_cents"]), "resource": l["resource_name"], "kind": l["kind"],
                      "description": l["description"], "quantity": l["quantity"], "unit": l["unit"],
                      "size": l["size_slug"] or "", "deployment": l["deployment_name"],
@@ -87,8 +108,19 @@ def render(url: str) -> None:
                      "cost line id": l["cost_line_id"]}
                     for l in sorted(lines, key=lambda l: -int(l["amount_cents"]))], ["amount"], key="drill-lines",
                    column_config={} if show_ids else {"cost line id": None})
-    ui.csv_download(lambda: report.cost_lines_table(lines, period, "tenant_lines"), "tenant_lines",
-                    f"arcadia-cost-lines-{tenant_id}-{period.start:%Y-%m}.csv", "Download this tenant's cost lines CSV")
+    ui.csv_download(lambda: report.cost_lines_table(lines, months, "tenant_lines"), "tenant_lines",
+                    f"arcadia-cost-lines-{tenant_id}-{ui.file_stamp(months)}.csv", "Download this tenant's cost lines CSV")
+
+
+def change_columns(tenant, months) -> dict:
+    """Δ margin against the previous month, in money and %, from the tenant's monthly history."""
+    if not months or len(months) < 2:
+        return {"Δ margin": None, "Δ %": None}
+    before = months[-2]
+    if before.note:  # another currency last month: nothing to compare with
+        return {"Δ margin": None, "Δ %": None}
+    return {"Δ margin": tenant.margin_cents - before.margin_cents,
+            "Δ %": ui.pct_change(tenant.margin_cents, before.margin_cents)}
 
 
 # The tenant groups of the filter: customers, internal tenants (tenants.kind = 'internal'), or all.
@@ -107,4 +139,4 @@ def subtotals(tenants) -> None:
     st.table(pd.DataFrame(rows).set_index("group"), border="horizontal")
 
 
-ui.run_page(render)
+ui.run_page(render, ranges=True)

@@ -211,9 +211,15 @@ def test_tenant_groups_filter_the_table_and_subtotal_each_group(url, monkeypatch
 def test_by_kind_tables(url, monkeypatch):
     at = app_test(url, monkeypatch, user=ADMIN, page="pages/by_kind.py", period="2026-03")
     revenue, cogs = at.dataframe[0].value, at.dataframe[1].value
-    assert list(revenue["kind"]) == ["compute", "storage", "platform"]
-    assert list(cogs["kind"]) == ["droplet", "bandwidth", "volume", "other"]
-    assert [str(v) for v in cogs["amount"]] == ["27.00", "1.50", "1.00", "-0.50"]
+    assert list(revenue["kind id"]) == ["compute", "storage", "platform", ""]
+    assert list(revenue["kind"]) == ["Compute", "Storage", "Platform", "Total"]
+    assert list(cogs["kind id"]) == ["droplet", "bandwidth", "volume", "other", ""]
+    assert [str(v) for v in cogs["amount"]] == ["27.00", "1.50", "1.00", "-0.50", "29.00"]
+    assert [str(v) for v in cogs["share %"]] == ["93.1", "5.2", "3.4", "-1.7", "100.0"]
+    april = app_test(url, monkeypatch, user=ADMIN, page="pages/by_kind.py", period="2026-04")
+    cogs = april.dataframe[1].value  # April: one droplet line of 9.99; against March, per kind
+    assert list(cogs["kind id"]) == ["droplet", "bandwidth", "other", "volume", ""]
+    assert [str(v) for v in cogs["Δ vs Mar"]] == ["-17.01", "-1.50", "0.50", "-1.00", "-19.01"]
 
 
 def test_accrual_page_pinned_to_an_instant(url, small, monkeypatch):
@@ -452,3 +458,40 @@ def test_pages_over_thousands_of_tenants_and_subscriptions(many, monkeypatch):
     assert sum(at.dataframe[2].value["amount"]) == money.to_decimal(summary.tenants[third].cogs_cents)
     print(f"By tenant, 3,000 tenants and 4,000 deployments (AppTest, SQLite): first render {cold:.2f} s, "
           f"select a row {select:.2f} s")
+
+
+def test_a_range_of_months_sums_the_pages_and_is_kept_in_the_url(url, small, monkeypatch):
+    from arcadia.period import parse_range
+
+    at = app_test(url, monkeypatch, user=ADMIN, period="2026-04")
+    at.sidebar.toggle(key="range").set_value(True).run()
+    at.sidebar.selectbox(key="range_preset").set_value("Custom").run()
+    at.sidebar.selectbox(key="range_from").set_value("2026-03").run()
+    summary = analytics.margin_summary(small, parse_range("2026-03", "2026-04"))
+    assert at.title[0].value == "P&L · March–April 2026"
+    assert {m.label: m.value for m in at.metric}["COGS"] == display(summary.overall.cogs_cents) == "$38.99"
+    assert at.query_params["from"] == "2026-03" and at.query_params["to"] == "2026-04"
+    linked = app_test(url, monkeypatch, user=ADMIN, page="pages/tenants.py", period="2026-04", **{"from": "2026-03",
+                                                                                                     "to": "2026-04"})
+    assert linked.title[0].value == "By tenant · March–April 2026"
+    assert list(linked.dataframe[0].value["tenant_id"]) == [t.tenant_id for t in summary.tenants]
+    kinds = app_test(url, monkeypatch, user=ADMIN, page="pages/by_kind.py", period="2026-04",
+                     **{"from": "2026-03", "to": "2026-04"})
+    assert [str(v) for v in kinds.dataframe[1].value["amount"]][-1] == "38.99"  # the total row of the range
+
+
+@pytest.mark.parametrize("preset, first", [("Last 3 months", "2026-04"), ("Quarter to date", "2026-04"),
+                                           ("Year to date", "2026-01"), ("Last 12 months", "2025-07")])
+def test_range_presets_end_with_the_picked_month(preset, first):
+    from dashboard.ui import preset_start
+
+    assert str(preset_start(preset, Period.parse("2026-06")))[:7] == first
+
+
+def test_the_tenants_table_has_the_change_and_the_monthly_margins(url, monkeypatch):
+    at = app_test(url, monkeypatch, user=ADMIN, page="pages/tenants.py", period="2026-04")
+    frame = at.dataframe[0].value
+    acme = frame[frame["tenant_id"] == "acme"].iloc[0]
+    assert str(acme["margin"]) == "-9.99" and str(acme["Δ margin"]) == "-15.49"  # April -9.99 against March 5.50
+    assert str(acme["Δ %"]) == "-281.6"
+    assert list(acme["12-month margin"])[-2:] == [6, -10]  # whole dollars, half-up
