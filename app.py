@@ -20,6 +20,8 @@ PAGES = {
 
 # Pages about a month of their own (the live accrual's): no month picker, they say which month in the sidebar.
 OWN_MONTH = {"accrual"}
+# Pages that can sum a range of months ending with the picked month (see ui.range_picker).
+RANGES = {"pnl", "tenants", "by-kind"}
 
 
 def dashboard() -> None:
@@ -42,8 +44,11 @@ def dashboard() -> None:
                       for path, title, icon, slug in pages]
             for section, pages in PAGES.items()
         })
-        if (navigation.url_path or "pnl") not in OWN_MONTH:  # the default page's url_path is ""
-            ui.period_picker(url)
+        slug = navigation.url_path or "pnl"  # the default page's url_path is ""
+        if slug not in OWN_MONTH:
+            month = ui.period_picker(url)
+            if slug in RANGES:
+                st.session_state[ui.RANGE_CHOSEN] = ui.range_picker(url, month)
         ui.footer(url)
         with access.admitted():
             navigation.run()

@@ -95,6 +95,10 @@ def range_picker(url: str, last: Period) -> MonthRange | None:
         remembered = (bool(linked and st.query_params.get("to")), "Custom" if linked else PRESETS[0],
                       (linked or "")[:7])
     on, preset, first_key = remembered
+    # The widgets' own last values first (a page may render them anew; see period_picker).
+    on = st.session_state.get(RANGE_KEY, on)
+    preset = st.session_state.get(PRESET_KEY) if st.session_state.get(PRESET_KEY) in PRESETS else preset
+    first_key = st.session_state.get(FROM_KEY) or first_key
     on = st.sidebar.toggle("Several months", value=on, key=RANGE_KEY,
                            help="Sum the P&L, tenants and kinds over a range of months ending with the month above.")
     if on:
@@ -204,13 +208,27 @@ def money_table(rows: list[dict], money_cols: list[str], pct_cols: tuple[str, ..
                 key: str | None = None, column_config: dict | None = None, empty: str = "No rows for this month.",
                 alert: tuple[str, Callable[[dict], bool]] | None = None, **kwargs):
     """A read-only table: money (integer cents in `rows`) as dollars with 2 decimals, margin % with 1, and a
-    red 'loss' flag beside a negative `loss_col`. Column formats, not a pandas Styler: thousands of rows stay fast."""
+    red 'loss' flag beside a negative `loss_col`; negative amounts and percentages in red.
+
+    Column formats do the formatting. The red needs a pandas Styler, whose cost grows with the cells (it
+    renders each one), so tables over RED_ROWS rows keep only the 'loss' flag: they stay fast.
+    """
     if not rows:
         st.caption(empty)
         return None
-    return st.dataframe(table_frame(rows, money_cols, pct_cols, loss_col, alert), hide_index=True, width="stretch",
-                        key=key, placeholder="—",
+    frame = table_frame(rows, money_cols, pct_cols, loss_col, alert)
+    numbers = [c for c in [*money_cols, *pct_cols] if c in frame.columns]
+    data = frame.style.map(_red_when_negative, subset=numbers) if len(rows) <= RED_ROWS and numbers else frame
+    return st.dataframe(data, hide_index=True, width="stretch", key=key, placeholder="—",
                         column_config=_column_config(money_cols, pct_cols, loss_col, column_config, alert), **kwargs)
+
+
+RED_ROWS = 500
+NEGATIVE = "color: #C62828"  # 5.6:1 on white; the dark theme's text colours are checked in tests/test_theme.py
+
+
+def _red_when_negative(value) -> str:
+    return NEGATIVE if value is not None and not pd.isna(value) and value < 0 else ""
 
 
 def _ids_key(key: str) -> str:
@@ -389,8 +407,12 @@ def run_page(render: Callable[[str], None], own_month: bool = False, ranges: boo
     """A page's whole run: the access gate (see `require`), then `render(url)`, with any failure shown as
     a friendly message. app.py also catches failures, but Streamlit can run a page file on its own.
     `own_month`: the page is about a month of its own (no month picker); `ranges`: it can sum several months."""
+    through_app = access.is_admitted()  # app.py has shown the sidebar's pickers already
     url = require(picker=not own_month)
-    st.session_state[RANGE_CHOSEN] = range_picker(url, selected_period()) if ranges else None
+    if not ranges:
+        st.session_state[RANGE_CHOSEN] = None
+    elif not through_app:
+        st.session_state[RANGE_CHOSEN] = range_picker(url, selected_period())
     try:
         render(url)
     except ArcadiaError as exc:
