@@ -317,9 +317,14 @@ def test_a_hostile_tenant_name_is_shown_literally(url, small, monkeypatch):
 
 def test_unattributed_page_lists_the_lines(url, monkeypatch):
     at = app_test(url, monkeypatch, user=ADMIN, page="pages/unattributed.py", period="2026-03")
-    frame = at.dataframe[0].value
-    assert sorted(frame["reason"]) == ["no matching resource", "resource has no tenant and no deployment"]
-    assert at.metric[0].value == "$3.50"
+    frame = at.dataframe[0].value  # per resource, largest first
+    assert list(frame["reason"]) == ["resource has no tenant and no deployment", "no matching resource"]
+    assert [str(v) for v in frame["amount"]] == ["2.00", "1.50"] and list(frame["lines"]) == [1, 1]
+    assert at.metric[0].value == "$3.50" and len(at.dataframe) == 1
+    at.session_state["unattributed-resources"] = {"selection": {"rows": [1], "columns": []}}
+    at.run()
+    lines = at.dataframe[1].value  # the selected resource's lines, amount first
+    assert list(lines.columns)[0] == "amount" and list(lines["description"]) == ["Outbound transfer"]
 
 
 def test_empty_month_explains_itself(url, monkeypatch):
