@@ -117,7 +117,8 @@ def tenant_margins(tenants: Sequence[TenantPnL], top: int = 20, currency: str = 
     fig = go.Figure()
     fig.add_bar(orientation="h", y=_positions(shown), x=[to_decimal(t.margin_cents) for t in shown],
                 marker={"color": [LOSS if t.margin_cents < 0 else GAIN for t in shown]},
-                hovertext=[_tenant_hover(t, currency) for t in shown], hoverinfo="text", name="Margin")
+                hovertext=[_tenant_hover(t, currency) for t in shown], hoverinfo="text", name="Margin",
+                customdata=[t.tenant_id for t in shown])  # which tenant a click selects (never drawn)
     fig.update_layout(hovermode="closest", bargap=0.25,
                       yaxis={**_category_axis([_tenant_label(t) for t in shown]), "autorange": "reversed"},
                       xaxis=_money_axis([t.margin_cents for t in shown], currency))

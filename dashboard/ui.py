@@ -273,6 +273,19 @@ def pick_table(rows: list[dict], id_col: str, money_cols: list[str], *, key: str
     return chosen
 
 
+def chart_pick(key: str) -> str | None:
+    """The id (customdata) of a point newly clicked in the chart `key` since the last run, else None."""
+    state = st.session_state.get(key)
+    points = state.get("selection", {}).get("points", []) if state else []
+    picked = points[0].get("customdata") if points else None
+    picked = picked[0] if isinstance(picked, list) and picked else picked
+    remembered = f"_{key}.picked"
+    if picked == st.session_state.get(remembered):
+        return None  # the same selection as before: not a new click
+    st.session_state[remembered] = picked
+    return picked
+
+
 def choose(ids: list[str], *, table: str, picker: str, param: str) -> str | None:
     """The id chosen by a click in the pick_table `table` or in the selectbox `picker`, whichever changed
     last (on arrival: the URL's ?param=); None when nothing is chosen or the id is not among `ids`.

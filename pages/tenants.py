@@ -13,7 +13,7 @@ from arcadia.period import UTC, Period
 from dashboard import data, ui
 
 MONEY = ["revenue", "cogs", "margin"]
-TABLE, PICKER = "tenants-table", "drill_tenant"
+TABLE, PICKER, CHART = "tenants-table", "drill_tenant", "margins-chart"
 
 
 def render(url: str) -> None:
@@ -34,8 +34,11 @@ def render(url: str) -> None:
     tenants = [t for t in summary.tenants if GROUPS[group](t)]
     subtotals(summary.tenants)
     names = {t.tenant_id: t.tenant_name for t in tenants}
-    # The drill-down tenant: a click on a row of the table or the picker below, whichever came last
-    # (?tenant= in the URL).
+    # The drill-down tenant: a click on a row of the table, on a bar of the margin chart, or the picker below,
+    # whichever came last (?tenant= in the URL). A bar click is handed to the picker.
+    bar = ui.chart_pick(CHART)
+    if bar in names:
+        st.session_state[PICKER] = bar
     tenant_id = ui.choose(list(names), table=TABLE, picker=PICKER, param="tenant")
 
     show_ids = st.toggle("Show ids", key="tenant_ids", help="Tenant ids, deployment ids and provider resource ids")
@@ -69,7 +72,7 @@ def render(url: str) -> None:
     top = st.slider("Tenants in the charts", 4, 40, 20, key="top_n")
     # Margin first, worst first like the table: every loss-maker is drawn while it fits.
     st.plotly_chart(charts.tenant_margins(tenants, top=top, currency=summary.currency), width="stretch",
-                    key="margins-chart")
+                    key=CHART, on_select="rerun", selection_mode="points")
     st.plotly_chart(charts.tenants_bar(tenants, top, currency=summary.currency), width="stretch", key="tenants-chart")
 
     st.subheader("Drill down")

@@ -500,3 +500,15 @@ def test_the_tenants_table_has_the_change_and_the_monthly_margins(url, monkeypat
     assert str(acme["margin"]) == "-9.99" and str(acme["Δ margin"]) == "-15.49"  # April -9.99 against March 5.50
     assert str(acme["Δ %"]) == "-281.6"
     assert list(acme["12-month margin"])[-2:] == [6, -10]  # whole dollars, half-up
+
+
+def test_a_click_on_a_bar_of_the_margin_chart_drills_into_that_tenant(url, monkeypatch):
+    at = app_test(url, monkeypatch, user=ADMIN, page="pages/tenants.py", period="2026-03")
+    fig = next(c for c in at.get("plotly_chart") if "Margin by tenant" in c.proto.spec)
+    assert '"customdata"' in fig.proto.spec and '"acme"' in fig.proto.spec  # each bar carries its tenant id
+    # What Streamlit stores for a click on acme's bar (a selection event with the bar's customdata).
+    at.session_state["margins-chart"] = {"selection": {"points": [{"customdata": "acme", "point_index": 2}],
+                                                       "point_indices": [2], "box": [], "lasso": []}}
+    at.run()
+    assert at.query_params["tenant"] == "acme"
+    assert list(at.dataframe[1].value["deployment"]) == ["acme-studio"]  # the drill-down opened
