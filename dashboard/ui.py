@@ -318,7 +318,7 @@ def choose(ids: list[str], *, table: str, picker: str, param: str) -> str | None
     return chosen
 
 
-def csv_download(rows: Callable[[], list[dict]], table: str, filename: str, label: str = "Download CSV") -> None:
+def csv_download(rows: Callable[[], list[dict]], table: str, filename: str, label: str) -> None:
     """A download of exactly what `python -m arcadia … --csv --table <table>` prints.
 
     `rows` is called only when the button is clicked (Streamlit's deferred download), so a page run

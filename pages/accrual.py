@@ -6,6 +6,7 @@ import streamlit as st
 
 from arcadia import charts, report
 from arcadia.errors import ArcadiaError, InputError
+from arcadia.labels import plural
 from arcadia.money import display
 from arcadia.period import UTC, accrual_period, parse_instant
 from dashboard import data, ui
@@ -72,14 +73,14 @@ def render(url: str) -> None:
         query = st.text_input("Search", key="accrual_search", placeholder="Tenant name, tenant id or subscription id",
                               help="Case-insensitive; the text is matched as typed.")
         rows = report.accrual_subscriptions(accrual, names, query)
-        st.caption(f"{len(rows):,} of {len(accrual.quotes):,} subscriptions, largest subtotal first. "
+        st.caption(f"{len(rows):,} of {plural(len(accrual.quotes), 'subscription')}, largest subtotal first. "
                    "Select a row to see its lines.")
         chosen = ui.pick_table(rows, "subscription_id", MONEY, key="accrual-subs",
                                empty="No subscription matches the search.")
         ui.csv_download(lambda: report.accrual_table(accrual, "subscriptions"), "subscriptions",
-                        f"arcadia-accrual-{accrual.period.start:%Y-%m}.csv")
+                        f"arcadia-accrual-{accrual.period.start:%Y-%m}.csv", "Download subscriptions CSV")
         ui.csv_download(lambda: report.accrual_table(accrual, "lines"), "lines",
-                        f"arcadia-accrual-lines-{accrual.period.start:%Y-%m}.csv", "Download lines CSV")
+                        f"arcadia-accrual-lines-{accrual.period.start:%Y-%m}.csv", "Download subscription lines CSV")
 
         st.subheader("Lines of the selected subscription")
         if chosen is None:

@@ -5,7 +5,7 @@ import streamlit as st
 from arcadia import charts, report
 from arcadia.charts import COGS, REVENUE
 from arcadia.errors import DataError
-from arcadia.labels import kind_label
+from arcadia.labels import kind_label, plural
 from dashboard import data, ui
 
 
@@ -45,7 +45,7 @@ def render(url: str) -> None:
             ui.csv_download(lambda side=side: report.by_kind_table(breakdown, side), side,
                             f"arcadia-{side}-by-kind-{ui.file_stamp(months)}.csv",
                             f"Download {'revenue' if side == 'revenue' else 'COGS'} by kind CSV")
-    st.caption((f"Sums over {months.months} months; no Δ for a range" if months != period else
+    st.caption((f"Sums over {plural(months.months, 'month')}; no Δ for a range" if months != period else
                 f"Δ: change against {period.previous().label}" +
                 ("" if before is not None else " (not available: that month could not be compared)")) +
                ". Share: of the total of the column.")

@@ -7,6 +7,7 @@ import streamlit as st
 from arcadia import charts, report
 from arcadia.alerts import alert_pct, below
 from arcadia.errors import DataError
+from arcadia.labels import plural
 from arcadia.money import display
 from arcadia.period import UTC, Period
 from dashboard import data, ui
@@ -63,10 +64,10 @@ def render(url: str) -> None:
         threshold = alert_pct()
         flagged = [t for t in summary.tenants if below(t, threshold)]
         if flagged:
-            st.warning(f"{len(flagged):,} tenant{'s' if len(flagged) != 1 else ''} below the {threshold:g} % margin "
+            st.warning(f"{plural(len(flagged), 'tenant')} below the {threshold:g} % margin "
                        "alert this month: they are flagged on By tenant.", icon=":material/trending_down:")
         if several:
-            st.caption(f"Sums over {months.months} months. Deltas compare single months: switch off "
+            st.caption(f"Sums over {plural(months.months, 'month')}. Deltas compare single months: switch off "
                        "'Several months' to see them.")
         elif compare:
             st.caption(f"No deltas: {period.previous().label} is not comparable.")

@@ -8,6 +8,7 @@ import streamlit as st
 from arcadia import charts, report
 from arcadia.alerts import alert_pct, below
 from arcadia.analytics import PnL
+from arcadia.labels import plural
 from arcadia.money import display
 from arcadia.period import UTC, Period
 from dashboard import data, ui
@@ -42,7 +43,7 @@ def render(url: str) -> None:
     tenant_id = ui.choose(list(names), table=TABLE, picker=PICKER, param="tenant")
 
     show_ids = st.toggle("Show ids", key="tenant_ids", help="Tenant ids, deployment ids and provider resource ids")
-    st.caption(f"{len(names):,} {'tenant' if len(names) == 1 else 'tenants'} with revenue or COGS, worst margin "
+    st.caption(f"{plural(len(names), 'tenant')} with revenue or COGS, worst margin "
                f"first; flagged: a loss, or a margin under the {threshold:g} % alert. Select a row to drill down. "
                f"Unattributed COGS ({display(summary.unattributed_cogs_cents)}) is not a tenant: see the Unattributed "
                "COGS page.")

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from arcadia import report
+from arcadia.labels import plural
 from arcadia.money import display
 from dashboard import data, ui
 
@@ -22,7 +23,7 @@ def render(url: str) -> None:
     # One row per resource (or per provider resource id, for lines matching no resource), largest first;
     # select one to see its cost lines.
     resources = by_resource(lines)
-    st.caption(f"{len(resources):,} resource{'s' if len(resources) != 1 else ''} without a tenant, largest cost "
+    st.caption(f"{plural(len(resources), 'resource')} without a tenant, largest cost "
                "first. Select a row to see its cost lines.")
     chosen = ui.pick_table(resources, "key", ["amount"], key="unattributed-resources",
                            column_config={"key": None})
