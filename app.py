@@ -15,6 +15,7 @@ PAGES = {
     "Revenue": [("pages/accrual.py", "Live accrual", ":material/schedule:", "accrual")],
     "Data quality": [("pages/unattributed.py", "Unattributed COGS", ":material/help:", "unattributed"),
                      ("pages/health.py", "Data health", ":material/health_and_safety:", "health")],
+    "Data": [("pages/import_do.py", "Import DO invoice", ":material/upload_file:", "import")],
 }
 
 

@@ -88,6 +88,18 @@ def build_parser() -> argparse.ArgumentParser:
     roll = sub.add_parser("rollup", help="write (or rewrite) the invoices of a complete month")
     roll.add_argument("--period", required=True, help=PERIOD_HELP)
 
+    imp = sub.add_parser("import-do", help="import a DigitalOcean invoice as cost lines (CSV export, the API's JSON "
+                                           "pages, or the API itself); re-importing an invoice replaces its lines")
+    imp.add_argument("files", nargs="*", metavar="FILE", help="the invoice's CSV export, or its JSON pages")
+    imp.add_argument("--period", required=True, help=PERIOD_HELP + "; the invoice's month (every item must start in it)")
+    imp.add_argument("--api", action="store_true", help="fetch the invoice from the API (token in $DIGITALOCEAN_TOKEN)")
+    imp.add_argument("--invoice", metavar="UUID", help="with --api: the invoice to fetch; with files: the id to store "
+                                                       "the lines under (default: derived from the files)")
+    imp.add_argument("--api-url", default="https://api.digitalocean.com", help="the API's base URL (default %(default)s)")
+    imp.add_argument("--include-tax", action="store_true", help="import Taxes items too, as kind other (not COGS by default)")
+    imp.add_argument("--dry-run", action="store_true", help="parse and match, print the summary, write nothing")
+    imp.add_argument("--json", action="store_true", help="print the import summary as JSON")
+
     bench = sub.add_parser("bench", help="time every figure three ways (project, raw SQL, pandas) and the pages")
     from arcadia import bench as bench_module
 
@@ -209,6 +221,19 @@ def run(args) -> int:
         found = health.check(get_engine(args.database_url, reader=True), month, datetime.now(UTC))
         print(report.dumps(health.to_json(found)) if args.json else health.to_text(found))
         return EXIT_FAILED if found.errors else EXIT_OK  # for cron: errors fail the run, warnings do not
+    if args.command == "import-do":
+        from arcadia import do_api, do_import, do_invoice
+
+        period = Period.parse(args.period)
+        if args.api == bool(args.files) or (args.api and not args.invoice):
+            raise InputError("give the invoice's files (its CSV export or JSON pages), or --api --invoice UUID")
+        invoices = ([do_api.fetch_invoice(args.invoice, period, do_api.token_from_env(), args.api_url)] if args.api
+                    else do_invoice.read_files(args.files, period, args.invoice))
+        engine = get_engine(args.database_url, reader=False)  # the writer: this command writes cost lines
+        result = (do_import.preview if args.dry_run else do_import.import_invoices)(
+            engine, invoices, period, include_tax=args.include_tax)
+        print(report.dumps(do_import.summary_json(result)) if args.json else do_import.summary_text(result))
+        return EXIT_OK
     if args.command in ("margin", "by-kind"):
         period = parse_months(args.period, args.from_month, args.to_month)
     elif args.command in ("rollup", "cost-lines"):
