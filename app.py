@@ -19,8 +19,8 @@ PAGES = {
 }
 
 
-# Pages about a month of their own (the live accrual's): no month picker, they say which month in the sidebar.
-OWN_MONTH = {"accrual"}
+# Pages about a month of their own (the live accrual's; the invoice's, picked on the Import page): no month picker.
+OWN_MONTH = {"accrual", "import"}
 # Pages that can sum a range of months ending with the picked month (see ui.range_picker).
 RANGES = {"pnl", "tenants", "by-kind"}
 
