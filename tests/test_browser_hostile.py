@@ -187,7 +187,7 @@ def test_tenant_drill_down_shows_hostile_text_as_text(base, page, guard):
     page.goto(f"{base}/tenants?period=2026-10")
     settle(page)
     click_row(page, "tenants-table", 0)
-    page.get_by_text("Resources and cost lines behind its COGS").wait_for(timeout=TIMEOUT)
+    page.get_by_text("Resources and the cost lines behind its COGS").wait_for(timeout=TIMEOUT)
     settle(page)
     assert page.locator('[data-testid="stDataFrame"]').count() == 3  # tenants, its deployments, its cost lines
     assert_literal(page, guard, "/tenants drilled into its first tenant")
