@@ -18,10 +18,11 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 
-from arcadia import gcpause
+from arcadia import estimate, gcpause
 from arcadia.billing import invoiced_tenants, quote_month
 from arcadia.db import connect, fetch, fetch_rows, uses_preaggregates
 from arcadia.errors import MixedCurrencyError
+from arcadia.estimate import Estimate
 from arcadia.money import margin_pct
 from arcadia.period import UTC, MonthRange, Period, accrual_period, parse_instant
 from arcadia.quote import Quote
@@ -330,6 +331,9 @@ class Accrual:
     currency: str
     quotes: tuple[Quote, ...]
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    # The live COGS estimate and margin beside the revenue (arcadia/estimate.py); None when it cannot be made
+    # (a warning says why). Never part of the totals above.
+    estimate: Estimate | None = None
 
     # Cached: a large accrual has 10,000 quotes, and every surface reads each total more than once.
     @cached_property
@@ -361,6 +365,7 @@ def _live_accrual(engine: sa.Engine, as_of: datetime) -> Accrual:
     with connect(engine) as conn:
         quotes = quote_month(conn, period, as_of)
         invoiced = invoiced_tenants(conn, period)
+        inventory = estimate.read(conn, period, as_of)
     warnings = []
     if invoiced:
         warnings.append(
@@ -372,4 +377,9 @@ def _live_accrual(engine: sa.Engine, as_of: datetime) -> Accrual:
         if q.subscription.tenant_id not in invoiced
     ))
     currency = _single_currency(f"the accrual of {period}", [q.subscription.currency for q in quotes])
-    return Accrual(as_of, period, currency, quotes, tuple(warnings))
+    try:
+        live = estimate.build(inventory, period, as_of, quotes, currency)
+    except MixedCurrencyError as exc:  # the estimate cannot be made; the accrual still stands
+        live = None
+        warnings.append(f"no live COGS estimate: {exc}")
+    return Accrual(as_of, period, currency, quotes, tuple(warnings), live)

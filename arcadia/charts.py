@@ -23,6 +23,7 @@ from decimal import Decimal
 import plotly.graph_objects as go
 
 from arcadia.analytics import Accrual, KindAmount, MonthPnL, TenantPnL
+from arcadia.estimate import TenantEstimate
 from arcadia.labels import kind_label, plural
 from arcadia.money import display, half_up_div, to_decimal
 from arcadia.period import Period
@@ -195,6 +196,23 @@ def accrual_by_tenant(accrual: Accrual, names: Mapping[str, str], top: int = 10)
         notes.append(f"Not drawn: {plural(len(left), 'more tenant')}, {display(sum(r[2] for r in left), currency)} "
                      f"accrued ({display(sum(r[3] for r in left), currency)} projected).")
     return _frame(fig, "Accrued by tenant, ex-GST", legend=True, notes=notes)
+
+
+def estimated_margins(tenants: Sequence[TenantEstimate], top: int = 20, currency: str = "USD") -> go.Figure:
+    """tenant_margins of a live estimate: each tenant's accrued revenue − estimated COGS, worst first, titled and
+    hovered as an estimate (the same bars, colours and left-out note)."""
+    rows = [TenantPnL(t.accrued_revenue_cents, t.estimated_cogs_cents, t.tenant_id, t.tenant_name) for t in tenants]
+    fig = tenant_margins(rows, top, currency)
+    shown, _ = _chosen(rows, top)
+    hover = []
+    for t in shown:
+        pct = "" if t.margin_pct is None else f" ({t.margin_pct:.1f} %)"
+        hover.append(f"{_label(_who(_tenant_name(t), t.tenant_id))}<br>Estimated margin: "
+                     f"{display(t.margin_cents, currency)}{pct}<br>Accrued revenue: {display(t.revenue_cents, currency)}"
+                     f"<br>Estimated COGS: {display(t.cogs_cents, currency)}")
+    fig.update_traces(name="Estimated margin", hovertext=hover)
+    fig.update_layout(title_text=_label("Estimated margin by tenant (estimate)"))
+    return fig
 
 
 def sparkline_values(history: Sequence[MonthPnL], in_progress: Period | None = None) -> list[int]:

@@ -70,13 +70,31 @@ SCHEMAS = {
         "total": _ref("Money"), "projected_subtotal": _ref("Money"),
         "lines": {"type": "array", "items": _ref("AccrualLine")},
     }),
+    "EstimateTenant": _object({
+        "tenant_id": {"type": "string"}, "tenant_name": {"type": "string"},
+        "accrued_revenue": _ref("Money"), "estimated_cogs": _ref("Money"), "estimated_margin": _ref("Money"),
+        "estimated_margin_pct": _ref("MarginPct"), "projected_revenue": _ref("Money"),
+        "projected_cogs": _ref("Money"), "projected_margin": _ref("Money"), "projected_margin_pct": _ref("MarginPct"),
+    }),
+    "Estimate": {**_object({
+        "cogs_method": {"type": "string", "description": "how the COGS of the month so far is estimated"},
+        "resources_without_rate": {"type": "integer", "minimum": 0,
+                                   "description": "resources alive this month with no rate: estimated at zero"},
+        "overall": _object({
+            "estimated_cogs": _ref("Money"), "estimated_margin": _ref("Money"),
+            "estimated_margin_pct": _ref("MarginPct"), "projected_cogs": _ref("Money"),
+            "projected_margin": _ref("Money"), "projected_margin_pct": _ref("MarginPct"),
+        }),
+        "tenants": {"type": "array", "items": _ref("EstimateTenant"), "description": "worst estimated margin first"},
+    }), "description": "live COGS estimate and margin of the month so far: estimates, never invoiced figures"},
     "Accrual": _object({
         "as_of": {"type": "string", "format": "date-time"}, "period": _ref("Period"), "currency": _ref("Currency"),
         "totals": _object({"subtotal": _ref("Money"), "tax": _ref("Money"), "total": _ref("Money"),
                            "projected_subtotal": _ref("Money")}),
         "subscriptions": {"type": "array", "items": _ref("AccrualSubscription")},
+        "estimate": _ref("Estimate"),
         "warnings": _ref("Warnings"),
-    }, optional=("warnings",)),
+    }, optional=("estimate", "warnings")),
     "Error": _object({"error": {"type": "string", "examples": ["bad_request"]},
                       "message": {"type": "string", "description": "one line, safe to show"}}),
 }

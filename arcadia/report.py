@@ -11,6 +11,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from arcadia.analytics import Accrual, ByKind, MarginSummary, PnL
+from arcadia.estimate import Estimate, Versus
 from arcadia.money import fmt, gst_cents
 from arcadia.period import MonthRange, Period
 from arcadia.quote import Quote
@@ -85,7 +86,31 @@ def accrual_json(accrual: Accrual) -> dict:
             "total": fmt(accrual.total_cents), "projected_subtotal": fmt(accrual.projected_subtotal_cents),
         },
         "subscriptions": [_subscription_json(q) for q in accrual.quotes],
+        **({} if accrual.estimate is None else {"estimate": estimate_json(accrual.estimate)}),
     }, accrual.warnings)
+
+
+def estimate_json(estimate: Estimate) -> dict:
+    """The accrual's "estimate" object (CONTRACT §3 "Live estimates"): estimated COGS and margin, never invoiced."""
+    return {
+        "cogs_method": estimate.cogs_method,
+        "resources_without_rate": len(estimate.without_rate),
+        "overall": {
+            "estimated_cogs": fmt(estimate.estimated_cogs_cents),
+            "estimated_margin": fmt(estimate.estimated_margin_cents),
+            "estimated_margin_pct": _pct(estimate.estimated_margin_pct),
+            "projected_cogs": fmt(estimate.projected_cogs_cents),
+            "projected_margin": fmt(estimate.projected_margin_cents),
+            "projected_margin_pct": _pct(estimate.projected_margin_pct),
+        },
+        "tenants": [{
+            "tenant_id": t.tenant_id, "tenant_name": t.tenant_name,
+            "accrued_revenue": fmt(t.accrued_revenue_cents), "estimated_cogs": fmt(t.estimated_cogs_cents),
+            "estimated_margin": fmt(t.estimated_margin_cents), "estimated_margin_pct": _pct(t.estimated_margin_pct),
+            "projected_revenue": fmt(t.projected_revenue_cents), "projected_cogs": fmt(t.projected_cogs_cents),
+            "projected_margin": fmt(t.projected_margin_cents), "projected_margin_pct": _pct(t.projected_margin_pct),
+        } for t in estimate.tenants],
+    }
 
 
 def _subscription_json(q) -> dict:
@@ -174,7 +199,41 @@ def accrual_table(accrual: Accrual, table: str) -> list[dict]:
             "sku": line.sku, "billing_kind": line.billing_kind, "quantity": _quantity(line.quantity),
             "amount": fmt(line.amount_cents), "projected": fmt(line.projected_cents),
         } for q in accrual.quotes for line in q.lines]
+    if table == "estimate":  # the resources without a recent full month of cost lines: list price or no rate
+        as_of = _instant(accrual)
+        return [{
+            "as_of": as_of, "resource_id": r.resource_id, "provider_id": r.provider_id, "name": r.name,
+            "kind": r.kind, "tenant_id": r.tenant_id or "", "basis": r.basis, "rate": r.rate,
+            "estimated": fmt(r.estimated_cents), "projected": fmt(r.projected_cents),
+        } for r in (accrual.estimate.resources if accrual.estimate is not None else ())]
     raise ValueError(f"unknown accrual table {table!r}")
+
+
+def estimate_tenants(estimate: Estimate) -> list[dict]:
+    """The Live accrual page's estimated margin per tenant, in the estimate's order (money in cents), with how
+    many of the tenant's resources have no rate (its estimated COGS is too low by their cost)."""
+    unpriced: dict[str, int] = {}
+    for r in estimate.without_rate:
+        unpriced[r.tenant_id] = unpriced.get(r.tenant_id, 0) + 1
+    return [{"tenant": t.tenant_name, "tenant_id": t.tenant_id, "estimated margin": t.estimated_margin_cents,
+             "estimated margin %": t.estimated_margin_pct, "accrued revenue": t.accrued_revenue_cents,
+             "estimated COGS": t.estimated_cogs_cents, "projected revenue": t.projected_revenue_cents,
+             "projected COGS": t.projected_cogs_cents, "projected margin": t.projected_margin_cents,
+             "projected margin %": t.projected_margin_pct, "resources without rate": unpriced.get(t.tenant_id, 0)}
+            for t in estimate.tenants]
+
+
+def estimate_without_rate(estimate: Estimate) -> list[dict]:
+    """The resources alive this month that the estimate has no rate for (it counts them at zero)."""
+    return [{"resource": r.name, "kind": r.kind, "provider_id": r.provider_id, "tenant_id": r.tenant_id or ""}
+            for r in estimate.without_rate]
+
+
+def estimate_versus(rows: tuple[Versus, ...], unattributed: Versus, total: Versus) -> list[dict]:
+    """Estimate vs actual COGS by tenant (estimate.versus_actual), then the unattributed and total rows (cents)."""
+    return [{"tenant": v.tenant_name, "tenant_id": v.tenant_id or "", "estimated COGS": v.estimated_cents,
+             "actual COGS": v.actual_cents, "difference": v.difference_cents, "difference %": v.difference_pct}
+            for v in (*rows, unattributed, total)]
 
 
 def cost_lines_table(lines: list[dict], period, table: str) -> list[dict]:
@@ -235,6 +294,8 @@ COLUMNS = {
     "cogs": ["period", "side", "kind", "amount"],
     "subscriptions": ["as_of", "subscription_id", "tenant_id", "deployment_id", "subtotal", "tax", "total", "projected_subtotal"],
     "lines": ["subscription_id", "tenant_id", "sku", "billing_kind", "quantity", "amount", "projected"],
+    "estimate": ["as_of", "resource_id", "provider_id", "name", "kind", "tenant_id", "basis", "rate", "estimated",
+                 "projected"],
     "tenant_lines": ["period", "cost_line_id", "resource", "resource_kind", "size_slug", "deployment",
                      "resource_tenant_id", "kind", "description", "quantity", "unit", "amount"],
     "unattributed": ["period", "cost_line_id", "reason", "kind", "description", "provider_resource_id", "resource",

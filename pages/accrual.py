@@ -6,12 +6,20 @@ import streamlit as st
 
 from arcadia import charts, report
 from arcadia.errors import ArcadiaError, InputError
+from arcadia.estimate import versus_actual
 from arcadia.labels import plural
 from arcadia.money import display
 from arcadia.period import UTC, accrual_period, parse_instant
 from dashboard import data, ui
 
 MONEY = ["subtotal", "GST", "total", "projected"]
+ESTIMATE_MONEY = ["estimated margin", "accrued revenue", "estimated COGS", "projected revenue", "projected COGS",
+                  "projected margin"]
+ESTIMATE_PCT = ("estimated margin %", "projected margin %")
+
+
+def _pct(value) -> str:
+    return "—" if value is None else f"{value:.1f} %"
 
 
 def render(url: str) -> None:
@@ -63,11 +71,13 @@ def render(url: str) -> None:
                        "against it.")
         else:
             st.caption(f"{accrual.period.previous().label} has no invoices yet: no comparison.")
+        if accrual.quotes:
+            top = st.slider("Tenants in the chart", 3, 25, 10, key="accrual_top_n")
+            st.plotly_chart(charts.accrual_by_tenant(accrual, names, top), width="stretch", key="accrual-chart")
+        estimate_section(accrual)  # also without subscriptions: resources may run, and cost
         if not accrual.quotes:
             st.info("No subscription is active this month.", icon=":material/info:")
             return
-        top = st.slider("Tenants in the chart", 3, 25, 10, key="accrual_top_n")
-        st.plotly_chart(charts.accrual_by_tenant(accrual, names, top), width="stretch", key="accrual-chart")
 
         st.subheader("Subscriptions")
         query = st.text_input("Search", key="accrual_search", placeholder="Tenant name, tenant id or subscription id",
@@ -90,6 +100,57 @@ def render(url: str) -> None:
         st.text(f"{names.get(quote.subscription.tenant_id, quote.subscription.tenant_id)} · subscription {chosen}")
         ui.money_table(report.quote_lines(quote), ["amount", "projected"], key="accrual-lines",
                        empty="Nothing billable yet this month.")
+
+
+    def estimate_section(accrual) -> None:
+        # Estimates only: never added to the invoiced figures or the accrual's totals above.
+        st.subheader("Estimated COGS and margin (estimate)")
+        est = accrual.estimate
+        if est is None:
+            st.caption("No COGS estimate for this month: the warning above says why.")
+            return
+        st.caption("An estimate, not invoiced figures: the provider's invoice for the month comes after it ends. "
+                   "Each resource alive this month costs its last full month of cost lines (of the three before), "
+                   "prorated by the time it has been alive and capped at that month's amount; a resource without "
+                   "such a month uses its inventory list price, else it has no rate. Cost lines that match no "
+                   "resource (e.g. bandwidth) are not estimated. Margin = accrued revenue (ex-GST) − estimated COGS.")
+        so_far = st.columns(3)
+        so_far[0].metric("Estimated COGS so far", display(est.estimated_cogs_cents, est.currency), border=True)
+        so_far[1].metric("Estimated margin so far", display(est.estimated_margin_cents, est.currency), border=True)
+        so_far[2].metric("Estimated margin % so far", _pct(est.estimated_margin_pct), border=True)
+        month_end = st.columns(3)
+        month_end[0].metric("Projected month-end COGS", display(est.projected_cogs_cents, est.currency), border=True)
+        month_end[1].metric("Projected month-end margin", display(est.projected_margin_cents, est.currency),
+                            border=True, help="Projected month-end subtotal − projected month-end COGS")
+        month_end[2].metric("Projected month-end margin %", _pct(est.projected_margin_pct), border=True)
+        listed = len(est.resources) - len(est.without_rate)
+        st.caption(f"Resources alive this month: {listed:,} priced from their list price, "
+                   f"{len(est.without_rate):,} without a rate, the others from their last full month of cost lines.")
+        if est.without_rate:
+            with st.expander(f"{plural(len(est.without_rate), 'resource')} without a rate (estimated at $0.00)"):
+                st.caption("Alive this month, but with no full month of cost lines in the three months before and "
+                           "no list price in the inventory: the estimate leaves them out.")
+                ui.money_table(report.estimate_without_rate(est), [], key="estimate-no-rate")
+        ui.money_table(report.estimate_tenants(est), ESTIMATE_MONEY, ESTIMATE_PCT, loss_col="estimated margin",
+                       alert=("no rate", lambda row: row["resources without rate"] > 0), key="estimate-tenants",
+                       empty="No tenant has accrued revenue or a resource alive this month.")
+        if est.tenants:
+            st.plotly_chart(charts.estimated_margins(est.tenants, currency=est.currency), width="stretch",
+                            key="estimate-chart")
+        if est.without_rate:
+            st.caption("A tenant flagged 'no rate' has resources the estimate cannot price: its estimated COGS is "
+                       "too low and its estimated margin too high.")
+        ui.csv_download(lambda: report.accrual_table(accrual, "estimate"), "estimate",
+                        f"arcadia-estimate-unrated-{accrual.period.start:%Y-%m}.csv",
+                        "Download resources without a cost-line rate CSV")
+        actual = ui.attempt(lambda: data.margin(url, str(accrual.period)), "The month's actual COGS")
+        if actual is not None and actual.cost_line_count and actual.currency == est.currency:
+            # The month's provider invoice is in: how good was the estimate?
+            st.subheader("Estimate vs actual")
+            st.caption(f"{accrual.period.label}'s provider cost lines are in: the estimated COGS against the actual, "
+                       "by tenant, largest difference first. Difference = estimated − actual.")
+            ui.money_table(report.estimate_versus(*versus_actual(est, actual)),
+                           ["estimated COGS", "actual COGS", "difference"], ("difference %",), key="estimate-vs-actual")
 
 
     live()

@@ -238,7 +238,8 @@ def test_accrual_page_pinned_to_an_instant(url, small, monkeypatch):
         assert (row.subtotal, row.GST, row.total, row.projected) == tuple(
             money.to_decimal(c) for c in (q.subtotal_cents, q.tax_cents, q.total_cents, q.projected_subtotal_cents))
     assert list(table["tenant"]) == ["Acme Corp", "b3f1c6de-0f6a-4c1e-9a57-0123456789ab"]  # no tenants row: its id
-    assert len(at.expander) == 0 and len(at.dataframe) == 1 and at.info  # no lines until a row is selected
+    # The estimate's tenants and the subscriptions; no lines until a row is selected
+    assert len(at.expander) == 0 and len(at.dataframe) == 2 and at.info
 
 
 def test_accrual_selecting_a_row_shows_its_lines(url, small, monkeypatch):
@@ -247,14 +248,14 @@ def test_accrual_selecting_a_row_shows_its_lines(url, small, monkeypatch):
     at.run()
     quote = next(q for q in analytics.live_accrual(small, parse_instant("2026-05-21T12:00:00Z")).quotes
                  if q.subscription.id == "50000000-0000-4000-8000-000000000001")
-    lines = at.dataframe[1].value  # a display-only table has no key in AppTest: the one after the subscriptions
+    lines = at.dataframe[2].value  # a display-only table has no key in AppTest: the one after the subscriptions
     assert list(lines["sku"]) == [line.sku for line in quote.lines]
     assert list(lines["amount"]) == [money.to_decimal(line.amount_cents) for line in quote.lines]
     assert sum(lines["amount"]) == money.to_decimal(quote.subtotal_cents)
     # The second subscription has nothing billable: it says so.
     at.session_state["accrual-subs"] = {"selection": {"rows": [1], "columns": []}}
     at.run()
-    assert len(at.dataframe) == 1
+    assert len(at.dataframe) == 2  # the estimate's tenants and the subscriptions: no lines
     assert "Nothing billable yet this month." in [c.value for c in at.caption]
 
 
@@ -270,7 +271,8 @@ def test_accrual_search_filters_and_keeps_the_selection_on_its_subscription(url,
     assert list(at.dataframe(key="accrual-subs").value["tenant"]) == ["Acme Corp"]
     assert at.session_state["accrual-subs"]["selection"]["rows"] == []  # its subscription is filtered out
     at.text_input(key="accrual_search").input(".*").run()  # literal text, not a pattern
-    assert not at.dataframe and "No subscription matches the search." in [c.value for c in at.caption]
+    assert [d.key for d in at.dataframe] == [None]  # only the estimate's tenants: no subscriptions table
+    assert "No subscription matches the search." in [c.value for c in at.caption]
 
 
 def test_table_frame_keeps_money_exact():
@@ -441,7 +443,7 @@ def test_pages_over_thousands_of_tenants_and_subscriptions(many, monkeypatch):
     assert {m.label: m.value for m in at.metric}["Total"] == display(accrual.total_cents)
     at.session_state["accrual-subs"] = {"selection": {"rows": [1234], "columns": []}}
     select = timed_run(at)
-    lines = at.dataframe[1].value
+    lines = at.dataframe[2].value  # after the estimate's tenants and the subscriptions
     assert list(lines["amount"]) == [money.to_decimal(line.amount_cents) for line in ranked[1234].lines]
     print(f"\nLive accrual, 3,000 subscriptions (AppTest, SQLite): first render {cold:.2f} s, "
           f"select a row {select:.2f} s")

@@ -1,0 +1,77 @@
+-- The live COGS estimate's inputs for a month so far: month 1's run rate summed per tenant; the other alive
+-- resources one by one, with their newest older full month (if any), for Python to prorate or price.
+-- Alive in the window [window_start, window_end): first_seen_at < window_end, and deleted_at > window_start,
+-- or no deleted_at and last_seen_at >= window_start (a resource the inventory last saw before the window,
+-- with no deletion recorded, is gone). Tenant = COALESCE(deployment.tenant_id, resource.tenant_id), as for
+-- cost lines; NULL = unattributed. Time alive, in milliseconds from max(first_seen_at, window_start) up to
+-- deleted_at: so_far_ms to window_end, to_end_ms to period_end.
+-- A resource's rate is its newest full month among months 1-3 (the months before; age 1 the newest): a
+-- month it was alive from start to end, with matched cost lines in it. Prorated, a line costs
+-- amount × min(time alive, month) ÷ month: never more than that month's amount.
+-- Grain, two kinds of row:
+--   resource_id NULL: the resources rated by month 1, per (tenant_id, currency): so_far_exact and
+--     to_end_exact = Σ amount_cents × min(ms alive, m1_ms) over their month-1 lines (Python divides by
+--     m1_ms and rounds once per tenant: the database never groups ~100,000 resources one by one);
+--   resource_id set: an alive resource that month 1 does not rate, with its details, ms alive, attrs (JSON
+--     text: its list price, read as Decimal in Python) and its newest full month among months 2 and 3 (age,
+--     month_ms, line_currency, monthly_cents; NULL when none; one row per currency of that month).
+-- Columns are read by position (estimate.py).
+-- Binds: window_start, window_end, period_end (instants) and the same as epoch milliseconds
+-- (window_start_ms, window_end_ms, period_end_ms); the look-back months k = 1, 2, 3 (newest first):
+-- mk_start, mk_end (first days of the month and of the next, dates), mk_start_at, mk_end_at (instants),
+-- mk_ms (the month's length in milliseconds).
+WITH months (age, period_start, period_end, start_at, end_at, month_ms) AS (  -- months 2 and 3
+    VALUES (2, CAST(:m2_start AS date), CAST(:m2_end AS date), CAST(:m2_start_at AS timestamptz),
+            CAST(:m2_end_at AS timestamptz), CAST(:m2_ms AS bigint)),
+           (3, CAST(:m3_start AS date), CAST(:m3_end AS date), CAST(:m3_start_at AS timestamptz),
+            CAST(:m3_end_at AS timestamptz), CAST(:m3_ms AS bigint))
+),
+alive AS NOT MATERIALIZED (
+    SELECT id, tenant_id, first_seen_at, deleted_at, whole_month1,
+           GREATEST(0, LEAST(CAST(:window_end_ms AS bigint), COALESCE(deleted_ms, CAST(:window_end_ms AS bigint)))
+                       - GREATEST(first_ms, CAST(:window_start_ms AS bigint))) AS so_far_ms,
+           GREATEST(0, LEAST(CAST(:period_end_ms AS bigint), COALESCE(deleted_ms, CAST(:period_end_ms AS bigint)))
+                       - GREATEST(first_ms, CAST(:window_start_ms AS bigint))) AS to_end_ms
+    FROM (
+        SELECT r.id, COALESCE(d.tenant_id, r.tenant_id) AS tenant_id, r.first_seen_at, r.deleted_at,
+               r.first_seen_at <= :m1_start_at AND (r.deleted_at IS NULL OR r.deleted_at >= :m1_end_at)
+                   AS whole_month1,
+               CAST(floor(EXTRACT(EPOCH FROM r.first_seen_at) * 1000) AS bigint) AS first_ms,
+               CAST(floor(EXTRACT(EPOCH FROM r.deleted_at) * 1000) AS bigint) AS deleted_ms
+        FROM cloud_resources AS r
+        LEFT JOIN cloud_deployments AS d ON d.id = r.deployment_id
+        WHERE r.first_seen_at < :window_end
+          AND (r.deleted_at > :window_start OR (r.deleted_at IS NULL AND r.last_seen_at >= :window_start))
+    ) AS timed
+),
+month1_lines AS NOT MATERIALIZED (
+    SELECT c.resource_id, c.currency, c.amount_cents
+    FROM cloud_cost_lines AS c
+    WHERE c.period >= :m1_start AND c.period < :m1_end AND c.resource_id IS NOT NULL
+)
+SELECT NULL AS resource_id, NULL AS provider_id, NULL AS kind, NULL AS name, a.tenant_id, c.currency,
+       SUM(c.amount_cents * LEAST(a.so_far_ms, CAST(:m1_ms AS bigint))) AS so_far_exact,
+       SUM(c.amount_cents * LEAST(a.to_end_ms, CAST(:m1_ms AS bigint))) AS to_end_exact,
+       NULL AS so_far_ms, NULL AS to_end_ms, NULL AS attrs,
+       NULL AS age, NULL AS month_ms, NULL AS line_currency, NULL AS monthly_cents
+FROM month1_lines AS c
+JOIN alive AS a ON a.id = c.resource_id
+WHERE a.whole_month1
+GROUP BY a.tenant_id, c.currency
+UNION ALL
+SELECT CAST(a.id AS TEXT), r.provider_id, r.kind, r.name, a.tenant_id, NULL, NULL, NULL,
+       a.so_far_ms, a.to_end_ms, CAST(r.attrs AS TEXT), older.age, older.month_ms, older.currency,
+       older.monthly_cents
+FROM alive AS a
+JOIN cloud_resources AS r ON r.id = a.id
+LEFT JOIN LATERAL (  -- its newest full month among months 2 and 3, by the cost lines' resource index
+    SELECT mo.age, mo.month_ms, c.currency, CAST(SUM(c.amount_cents) AS bigint) AS monthly_cents
+    FROM months AS mo
+    JOIN cloud_cost_lines AS c
+      ON c.resource_id = a.id AND c.period >= mo.period_start AND c.period < mo.period_end
+    WHERE a.first_seen_at <= mo.start_at AND (a.deleted_at IS NULL OR a.deleted_at >= mo.end_at)
+    GROUP BY mo.age, mo.month_ms, c.currency
+    ORDER BY mo.age
+    FETCH FIRST 1 ROWS WITH TIES
+) AS older ON TRUE
+WHERE NOT (a.whole_month1 AND EXISTS (SELECT 1 FROM month1_lines AS l WHERE l.resource_id = a.id))

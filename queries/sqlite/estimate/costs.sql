@@ -1,0 +1,87 @@
+-- The live COGS estimate's inputs for a month so far (SQLite): as queries/estimate/costs.sql, whose header
+-- follows; timestamps are ISO text compared after strftime() normalises them to UTC, epoch milliseconds come
+-- from strftime('%s') and strftime('%f'), and the older months of the unrated resources from CTEs (no LATERAL).
+-- Binds' instants: 'YYYY-MM-DD HH:MM:SS.SSS' UTC; dates 'YYYY-MM-DD'.
+-- Alive in the window [window_start, window_end): first_seen_at < window_end, and deleted_at > window_start,
+-- or no deleted_at and last_seen_at >= window_start (a resource the inventory last saw before the window,
+-- with no deletion recorded, is gone). Tenant = COALESCE(deployment.tenant_id, resource.tenant_id), as for
+-- cost lines; NULL = unattributed. Time alive, in milliseconds from max(first_seen_at, window_start) up to
+-- deleted_at: so_far_ms to window_end, to_end_ms to period_end.
+-- A resource's rate is its newest full month among months 1-3 (the months before; age 1 the newest): a
+-- month it was alive from start to end, with matched cost lines in it. Prorated, a line costs
+-- amount × min(time alive, month) ÷ month: never more than that month's amount.
+-- Grain, two kinds of row:
+--   resource_id NULL: the resources rated by month 1, per (tenant_id, currency): so_far_exact and
+--     to_end_exact = Σ amount_cents × min(ms alive, m1_ms) over their month-1 lines (Python divides by
+--     m1_ms and rounds once per tenant: the database never groups ~100,000 resources one by one);
+--   resource_id set: an alive resource that month 1 does not rate, with its details, ms alive, attrs (JSON
+--     text: its list price, read as Decimal in Python) and its newest full month among months 2 and 3 (age,
+--     month_ms, line_currency, monthly_cents; NULL when none; one row per currency of that month).
+-- Columns are read by position (estimate.py).
+-- Binds: window_start, window_end, period_end (instants) and the same as epoch milliseconds
+-- (window_start_ms, window_end_ms, period_end_ms); the look-back months k = 1, 2, 3 (newest first):
+-- mk_start, mk_end (first days of the month and of the next, dates), mk_start_at, mk_end_at (instants),
+-- mk_ms (the month's length in milliseconds).
+WITH months (age, period_start, period_end, start_at, end_at, month_ms) AS (  -- months 2 and 3
+    VALUES (2, :m2_start, :m2_end, :m2_start_at, :m2_end_at, :m2_ms),
+           (3, :m3_start, :m3_end, :m3_start_at, :m3_end_at, :m3_ms)
+),
+alive AS (
+    SELECT id, tenant_id, first_seen_at, deleted_at, whole_month1,
+           max(0, min(:window_end_ms, COALESCE(deleted_ms, :window_end_ms)) - max(first_ms, :window_start_ms))
+               AS so_far_ms,
+           max(0, min(:period_end_ms, COALESCE(deleted_ms, :period_end_ms)) - max(first_ms, :window_start_ms))
+               AS to_end_ms
+    FROM (
+        SELECT r.id, COALESCE(d.tenant_id, r.tenant_id) AS tenant_id,
+               strftime('%Y-%m-%d %H:%M:%f', r.first_seen_at) AS first_seen_at,
+               strftime('%Y-%m-%d %H:%M:%f', r.deleted_at) AS deleted_at,
+               strftime('%Y-%m-%d %H:%M:%f', r.first_seen_at) <= :m1_start_at
+                   AND (r.deleted_at IS NULL OR strftime('%Y-%m-%d %H:%M:%f', r.deleted_at) >= :m1_end_at)
+                   AS whole_month1,
+               CAST(strftime('%s', r.first_seen_at) AS INTEGER) * 1000
+                   + CAST(substr(strftime('%f', r.first_seen_at), 4, 3) AS INTEGER) AS first_ms,
+               CAST(strftime('%s', r.deleted_at) AS INTEGER) * 1000
+                   + CAST(substr(strftime('%f', r.deleted_at), 4, 3) AS INTEGER) AS deleted_ms
+        FROM cloud_resources AS r
+        LEFT JOIN cloud_deployments AS d ON d.id = r.deployment_id
+        WHERE strftime('%Y-%m-%d %H:%M:%f', r.first_seen_at) < :window_end
+          AND (strftime('%Y-%m-%d %H:%M:%f', r.deleted_at) > :window_start
+               OR (r.deleted_at IS NULL AND strftime('%Y-%m-%d %H:%M:%f', r.last_seen_at) >= :window_start))
+    ) AS timed
+),
+month1_lines AS (
+    SELECT c.resource_id, c.currency, c.amount_cents
+    FROM cloud_cost_lines AS c
+    WHERE c.period >= :m1_start AND c.period < :m1_end AND c.resource_id IS NOT NULL
+),
+residual AS (  -- the alive resources that month 1 does not rate
+    SELECT a.* FROM alive AS a
+    WHERE NOT (a.whole_month1 AND EXISTS (SELECT 1 FROM month1_lines AS l WHERE l.resource_id = a.id))
+),
+older AS (  -- their full months among months 2 and 3, with their lines' sums
+    SELECT x.id, mo.age, mo.month_ms, c.currency, SUM(c.amount_cents) AS monthly_cents
+    FROM residual AS x
+    JOIN months AS mo ON x.first_seen_at <= mo.start_at AND (x.deleted_at IS NULL OR x.deleted_at >= mo.end_at)
+    JOIN cloud_cost_lines AS c ON c.resource_id = x.id AND c.period >= mo.period_start AND c.period < mo.period_end
+    GROUP BY x.id, mo.age, mo.month_ms, c.currency
+),
+newest AS (
+    SELECT id, MIN(age) AS age FROM older GROUP BY id
+)
+SELECT NULL AS resource_id, NULL AS provider_id, NULL AS kind, NULL AS name, a.tenant_id, c.currency,
+       SUM(c.amount_cents * min(a.so_far_ms, :m1_ms)) AS so_far_exact,
+       SUM(c.amount_cents * min(a.to_end_ms, :m1_ms)) AS to_end_exact,
+       NULL AS so_far_ms, NULL AS to_end_ms, NULL AS attrs,
+       NULL AS age, NULL AS month_ms, NULL AS line_currency, NULL AS monthly_cents
+FROM month1_lines AS c
+JOIN alive AS a ON a.id = c.resource_id
+WHERE a.whole_month1
+GROUP BY a.tenant_id, c.currency
+UNION ALL
+SELECT x.id, r.provider_id, r.kind, r.name, x.tenant_id, NULL, NULL, NULL,
+       x.so_far_ms, x.to_end_ms, CAST(r.attrs AS TEXT), o.age, o.month_ms, o.currency, o.monthly_cents
+FROM residual AS x
+JOIN cloud_resources AS r ON r.id = x.id
+LEFT JOIN newest AS n ON n.id = x.id
+LEFT JOIN older AS o ON o.id = x.id AND o.age = n.age

@@ -1,0 +1,338 @@
+"""The live COGS estimate and live margin (arcadia/estimate.py), on both backends, against hand-computed cents.
+
+tests/fixtures/estimate.sql holds the case and its arithmetic: May 2026 as of 2026-05-11T00:00Z.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from starlette.testclient import TestClient
+
+from arcadia import analytics, api, billing, estimate, report
+from arcadia.cli import main
+from arcadia.db import connect, engine_for
+from arcadia.money import fmt
+from arcadia.period import Period, parse_instant
+from tests.conftest import load_sql
+
+MAY = Period.parse("2026-05")
+AS_OF = parse_instant("2026-05-11T00:00:00Z")
+OCTOBER = Period.parse("2026-10")
+
+
+@pytest.fixture
+def case(engine):
+    load_sql(engine, "estimate.sql")
+    return engine
+
+
+def _url(engine: sa.Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+# Resources without a recent full month of cost lines, listed: (basis, estimated, projected cents, tenant).
+UNRATED = {
+    "worker": (estimate.LIST_PRICE, 214, 600, "acme"),
+    "fresh": (estimate.LIST_PRICE, 174, 987, "beta"),
+    "mystery": (estimate.NO_RATE, 0, 0, "gamma"),
+    "legacy": (estimate.NO_RATE, 0, 0, "beta"),
+}
+# Rated resources (priced in SQL, summed per tenant): tenant: (estimated, projected cents).
+RATED = {
+    "acme": (1000, 3000),  # web: April 3000 × 10/30; projected 3000 × 31/30, capped at 3000
+    "beta": (163, 163),  # old-db: April 1500 × 78 h / 720 h = 162.5, half-up; deleted, so projected the same
+    None: (1000, 2800),  # ci-runner: February 2800 × 240 h / 672 h; projected capped at 2800
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNRATED))
+def test_each_unrated_resource_by_hand(case, name):
+    est = analytics.live_accrual(case, AS_OF).estimate
+    r = {r.name: r for r in est.resources}[name]
+    assert (r.basis, r.estimated_cents, r.projected_cents, r.tenant_id) == UNRATED[name]
+
+
+@pytest.mark.parametrize("tenant_id", list(RATED))
+def test_the_rated_resources_of_each_tenant_by_hand(case, tenant_id):
+    est = analytics.live_accrual(case, AS_OF).estimate
+    if tenant_id is None:
+        estimated, projected = est.unattributed_estimated_cogs_cents, est.unattributed_projected_cogs_cents
+    else:
+        tenant = next(t for t in est.tenants if t.tenant_id == tenant_id)
+        estimated, projected = tenant.estimated_cogs_cents, tenant.projected_cogs_cents
+    listed = [r for r in est.resources if r.tenant_id == tenant_id]
+    assert (estimated - sum(r.estimated_cents for r in listed),
+            projected - sum(r.projected_cents for r in listed)) == RATED[tenant_id]
+
+
+def test_only_resources_alive_in_the_window_are_estimated(case):
+    est = analytics.live_accrual(case, AS_OF).estimate
+    # web, old-db and ci-runner are rated (summed per tenant, not listed); vanished (last seen before May, never
+    # deleted), retired (deleted in April) and later (first seen after as_of) are not alive: had they been, their
+    # list prices would be listed here and in acme's sums
+    assert sorted(r.name for r in est.resources) == sorted(UNRATED)
+    assert [r.name for r in est.without_rate] == ["legacy", "mystery"]  # by tenant id, then name
+
+
+def test_list_prices_say_what_they_are(case):
+    by_name = {r.name: r for r in analytics.live_accrual(case, AS_OF).estimate.resources}
+    assert by_name["worker"].rate == "attrs price_hourly 0.00893, capped at attrs price_monthly 6.0"
+    assert by_name["fresh"].rate == "attrs price_monthly 12" and by_name["mystery"].rate == ""
+
+
+# tenant: (accrued revenue, estimated COGS, estimated margin, margin %, projected revenue, COGS, margin, margin %)
+TENANTS = [
+    ("acme", "Acme Corp", 1000, 1214, -214, Decimal("-21.4"), 3100, 3600, -500, Decimal("-16.1")),
+    ("gamma", "gamma", 0, 0, 0, None, 0, 0, 0, None),
+    ("beta", "Beta Ltd", 2000, 337, 1663, Decimal("83.2"), 6200, 1150, 5050, Decimal("81.5")),
+]
+
+
+def test_tenants_worst_estimated_margin_first_by_hand(case):
+    est = analytics.live_accrual(case, AS_OF).estimate
+    assert [(t.tenant_id, t.tenant_name, t.accrued_revenue_cents, t.estimated_cogs_cents, t.estimated_margin_cents,
+             t.estimated_margin_pct, t.projected_revenue_cents, t.projected_cogs_cents, t.projected_margin_cents,
+             t.projected_margin_pct) for t in est.tenants] == TENANTS
+
+
+def test_overall_by_hand_and_the_identities(case):
+    accrual = analytics.live_accrual(case, AS_OF)
+    est = accrual.estimate
+    assert (est.estimated_cogs_cents, est.unattributed_estimated_cogs_cents, est.estimated_margin_cents,
+            est.estimated_margin_pct) == (2551, 1000, 449, Decimal("15.0"))
+    assert (est.projected_cogs_cents, est.unattributed_projected_cogs_cents, est.projected_margin_cents,
+            est.projected_margin_pct) == (7550, 2800, 1750, Decimal("18.8"))
+    # Σ tenants + unattributed = overall, so far and projected; revenue is the accrual's
+    assert sum(t.estimated_cogs_cents for t in est.tenants) + est.unattributed_estimated_cogs_cents == est.estimated_cogs_cents
+    assert sum(t.projected_cogs_cents for t in est.tenants) + est.unattributed_projected_cogs_cents == est.projected_cogs_cents
+    assert sum(t.accrued_revenue_cents for t in est.tenants) == est.accrued_revenue_cents == accrual.subtotal_cents
+    assert sum(t.projected_revenue_cents for t in est.tenants) == accrual.projected_subtotal_cents
+    assert len(est.without_rate) == 2
+
+
+def test_estimates_never_change_the_invoiced_or_accrued_figures(case):
+    accrual = analytics.live_accrual(case, AS_OF)
+    with connect(case) as conn:
+        quotes = billing.quote_month(conn, MAY, AS_OF)
+    assert (accrual.subtotal_cents, accrual.projected_subtotal_cents) == (3000, 9300)
+    assert accrual.subtotal_cents == sum(q.subtotal_cents for q in quotes)
+    doc = report.accrual_json(accrual)
+    assert doc["totals"] == {"subtotal": "30.00", "tax": "3.00", "total": "33.00", "projected_subtotal": "93.00"}
+    # The P&L of May holds May's actual cost line only, never an estimate.
+    assert analytics.margin_summary(case, MAY).overall.cogs_cents == 4242
+
+
+def test_at_the_months_end_the_estimate_is_the_projection(case):
+    est = analytics.live_accrual(case, MAY.end_at).estimate
+    assert est.period == MAY and all(r.estimated_cents == r.projected_cents for r in est.resources)
+    assert all(t.estimated_cogs_cents == t.projected_cogs_cents for t in est.tenants)
+    # 'later' (first seen 2026-05-20, list price 6.00 a month) is alive by then: 600 × 12 days / 31 = 232.26
+    assert {r.name: r.estimated_cents for r in est.resources}["later"] == 232
+    assert est.estimated_cogs_cents == est.projected_cogs_cents == 7550 + 232
+
+
+def test_a_cost_line_in_another_currency_leaves_the_estimate_out_with_a_warning(case):
+    with case.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO cloud_cost_lines (id, provider, provider_invoice_id, period, provider_resource_id, resource_id,"
+            " kind, product, description, amount_cents, currency) VALUES ('c0000000-0000-4000-8000-0000000000ee',"
+            " 'digitalocean', 'do-2026-04-eur', '2026-04-01', '2004', 'a0000000-0000-4000-8000-000000000004',"
+            " 'database', 'Databases', 'old-db in EUR', 100, 'EUR')")
+    accrual = analytics.live_accrual(case, AS_OF)
+    assert accrual.estimate is None and accrual.subtotal_cents == 3000
+    assert any("no live COGS estimate" in w and "EUR, USD" in w for w in accrual.warnings)
+    assert "estimate" not in report.accrual_json(accrual)
+
+
+MS_PER_HOUR = 3_600_000
+
+
+@pytest.mark.parametrize("sums, expected", [
+    ({720 * MS_PER_HOUR: [1500 * 78 * MS_PER_HOUR]}, 163),  # 162.5: half-up
+    ({720 * MS_PER_HOUR: [-1500 * 78 * MS_PER_HOUR]}, -163),  # a credit: half-up away from zero
+    ({720: [1], 3: [1]}, 0),  # 1/720 + 1/3 = 0.3347: exact until the end, then rounded once
+    ({2: [1], 6: [1]}, 1),  # 0.5 + 0.1667: two halves would round to 1 each, the sum rounds to 1
+    ({4: [1], 8: [2]}, 1),  # 0.25 + 0.25 = 0.5: per part 0 + 0, per tenant 1
+    ({}, 0),
+])
+def test_a_tenants_exact_costs_are_rounded_once(sums, expected):
+    assert estimate._rounded({d: [n, 0] for d, (n,) in sums.items()}, 0) == expected
+
+
+HOUR = 3_600_000  # milliseconds
+MAY_MS = MAY.seconds * 1000
+
+
+@pytest.mark.parametrize("attrs, alive_ms, expected_cents", [
+    ('{"price_hourly": 0.00893, "price_monthly": 6.0}', 240 * HOUR, 214),
+    ('{"price_hourly": 0.00893, "price_monthly": 6.0}', 744 * HOUR, 600),  # capped at the monthly price
+    ('{"price_hourly": 0.00893}', 744 * HOUR, 664),  # no cap without a monthly price
+    ('{"price_monthly": 12}', 108 * HOUR, 174),  # prorated by this month's seconds
+    ('{"price_monthly_cents": 1200}', 108 * HOUR, 174),
+    ('{"price_monthly": "12.00"}', MAY_MS, 1200),  # numeric text is a number
+    ('{"price_monthly": 6, "price_hourly": null}', MAY_MS, 600),  # a null price is no price
+    ('{"price_hourly": 0.00893, "price_monthly": 6.0}', 0, 0),  # not alive yet
+    ('{"price_hourly": 0.1, "price_monthly": 1e400}', HOUR, 10),  # exact decimals, never float
+])
+def test_list_prices(attrs, alive_ms, expected_cents):
+    assert estimate._list_price(attrs, MAY_MS).cents(alive_ms) == expected_cents
+
+
+@pytest.mark.parametrize("attrs", ['{}', '{"price_hourly": true}', '{"price_monthly": -3}', '{"price_hourly": null}',
+                                   '{"price_monthly": "six"}', '[1, 2]', 'not json', '{"price_hourly": NaN}', None])
+def test_what_is_not_a_list_price(attrs):
+    assert estimate._list_price(attrs, MAY_MS) is None
+
+
+def test_versus_actual_on_the_case(case):
+    accrual = analytics.live_accrual(case, AS_OF)
+    rows, unattributed, total = estimate.versus_actual(accrual.estimate, analytics.margin_summary(case, MAY))
+    assert [(v.tenant_id, v.estimated_cents, v.actual_cents, v.difference_cents) for v in rows] == [
+        ("acme", 1214, 4242, -3028), ("beta", 337, 0, 337)]  # gamma: neither estimated nor actual COGS
+    assert (unattributed.estimated_cents, unattributed.actual_cents) == (1000, 0)
+    assert (total.estimated_cents, total.actual_cents, total.difference_pct) == (2551, 4242, Decimal("-39.9"))
+
+
+# --- the demo: October 2026 estimated as of its end, against October's imported invoice ----------------------
+
+def test_demo_october_estimate_against_its_actual_cogs(demo_sqlite_url):
+    """How good the estimate is, on a month whose provider invoice is known (the demo's October).
+
+    The demo bills a resource its list price for a full month, and monthly × hours / 672 for a partial one, and
+    keeps prices constant: a resource with a full month in July–September is estimated to the cent, unless it was
+    created or deleted within October (prorated by seconds of the month here, by hours of 672 there). So the
+    estimate misses exactly (1) the resources with no full month in the look-back (tenants onboarded in September
+    or October: "no rate", listed), (2) the cost lines that match no resource (bandwidth), and (3) the proration of
+    resources deleted or created within October. The test checks that decomposition to within 1 % of October's
+    actual COGS, and every tenant whose resources all have a rate to within 5 % of its actual COGS.
+    """
+    engine = engine_for(demo_sqlite_url)
+    accrual = analytics.live_accrual(engine, parse_instant("2026-11-01T00:00:00Z"))
+    est, actual = accrual.estimate, analytics.margin_summary(engine, OCTOBER)
+    assert accrual.period == OCTOBER and est.estimated_cogs_cents == est.projected_cogs_cents
+    rows, unattributed, total = estimate.versus_actual(est, actual)
+    print(f"\nOctober 2026: estimated COGS as of 2026-11-01 vs the actual (demo); {len(est.without_rate)} "
+          "resources alive in it have no rate")
+    print(f"{'tenant':24} {'estimated':>10} {'actual':>10} {'difference':>11} {'%':>7}")
+    for v in (*rows, unattributed, total):
+        print(f"{v.tenant_name[:24]:24} {fmt(v.estimated_cents):>10} {fmt(v.actual_cents):>10} "
+              f"{fmt(v.difference_cents):>11} {'' if v.difference_pct is None else v.difference_pct:>7}")
+
+    no_rate = {r.resource_id for r in est.without_rate}
+    with engine.connect() as conn:
+        lines = conn.execute(sa.text("SELECT resource_id, amount_cents FROM cloud_cost_lines WHERE period = :p"),
+                             {"p": "2026-10-01"}).all()
+    missed_no_rate = sum(a for rid, a in lines if rid in no_rate)
+    unmatched = sum(a for rid, a in lines if rid is None)
+    residual = total.actual_cents - total.estimated_cents - missed_no_rate - unmatched
+    print(f"missed: no-rate resources {fmt(missed_no_rate)}, unmatched lines {fmt(unmatched)}, "
+          f"proration {fmt(residual)}")
+    assert missed_no_rate > 0 and unmatched > 0
+    assert abs(residual) * 100 <= total.actual_cents  # within 1 % once the listed misses are accounted for
+
+    rated_tenants = {t.tenant_id for t in est.tenants} - {r.tenant_id for r in est.without_rate}
+    checked = [v for v in rows if v.tenant_id in rated_tenants and v.actual_cents]
+    assert len(checked) >= 10
+    for v in checked:
+        assert abs(v.difference_cents) * 20 <= v.actual_cents, v  # within 5 %
+
+
+# --- the surfaces: JSON (report, API, CLI), OpenAPI, CSV, page ---------------------------------------------
+
+OVERALL_KEYS = ["estimated_cogs", "estimated_margin", "estimated_margin_pct", "projected_cogs", "projected_margin",
+                "projected_margin_pct"]
+TENANT_KEYS = ["tenant_id", "tenant_name", "accrued_revenue", "estimated_cogs", "estimated_margin",
+               "estimated_margin_pct", "projected_revenue", "projected_cogs", "projected_margin", "projected_margin_pct"]
+
+
+def test_the_estimate_json_by_hand(case):
+    doc = report.accrual_json(analytics.live_accrual(case, AS_OF))
+    assert list(doc) == ["as_of", "period", "currency", "totals", "subscriptions", "estimate"]
+    est = doc["estimate"]
+    assert list(est) == ["cogs_method", "resources_without_rate", "overall", "tenants"]
+    assert est["resources_without_rate"] == 2 and isinstance(est["cogs_method"], str)
+    assert est["overall"] == {"estimated_cogs": "25.51", "estimated_margin": "4.49", "estimated_margin_pct": 15.0,
+                              "projected_cogs": "75.50", "projected_margin": "17.50", "projected_margin_pct": 18.8}
+    assert [list(t) for t in est["tenants"]] == [TENANT_KEYS] * 3
+    assert est["tenants"][0] == {
+        "tenant_id": "acme", "tenant_name": "Acme Corp", "accrued_revenue": "10.00", "estimated_cogs": "12.14",
+        "estimated_margin": "-2.14", "estimated_margin_pct": -21.4, "projected_revenue": "31.00",
+        "projected_cogs": "36.00", "projected_margin": "-5.00", "projected_margin_pct": -16.1}
+    assert est["tenants"][1]["estimated_margin_pct"] is None  # gamma: no revenue
+
+
+def test_api_and_cli_carry_the_estimate(case, capsys):
+    from tests.test_api import ENV, admin
+
+    url = _url(case)
+    response = TestClient(api.create_api(url, ENV)).get("/api/v1/dashboard/accrual", params={"as_of": "2026-05-11T00:00:00Z"},
+                                                       headers={"Authorization": admin()})
+    assert response.status_code == 200, response.text
+    code = main(["--database-url", url, "accrual", "--as-of", "2026-05-11T00:00:00Z", "--json"])
+    cli = json.loads(capsys.readouterr().out)
+    assert code == 0 and response.json() == cli
+    assert list(cli["estimate"]["overall"]) == OVERALL_KEYS and cli["estimate"]["overall"]["estimated_cogs"] == "25.51"
+    assert cli["totals"]["subtotal"] == "30.00"
+
+
+def test_the_estimate_matches_the_openapi_schema(case):
+    jsonschema = pytest.importorskip("jsonschema")
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    from arcadia.openapi import openapi_document
+
+    registry = Registry().with_resource("urn:arcadia-api", Resource(openapi_document(), DRAFT202012))
+    validator = jsonschema.Draft202012Validator({"$ref": "urn:arcadia-api#/components/schemas/Accrual"},
+                                                registry=registry)
+    doc = report.accrual_json(analytics.live_accrual(case, AS_OF))
+    validator.validate(doc)
+    doc["estimate"]["overall"]["guess"] = "1.00"  # the schema is closed: a key outside the contract fails
+    with pytest.raises(jsonschema.ValidationError):
+        validator.validate(doc)
+
+
+def test_the_per_resource_csv(case):
+    accrual = analytics.live_accrual(case, AS_OF)
+    text = report.to_csv(report.accrual_table(accrual, "estimate"), "estimate")
+    lines = text.splitlines()
+    assert lines[0] == "as_of,resource_id,provider_id,name,kind,tenant_id,basis,rate,estimated,projected"
+    assert len(lines) == 1 + len(UNRATED)  # the resources without a recent full month of cost lines
+    assert ("2026-05-11T00:00:00Z,a0000000-0000-4000-8000-000000000002,2002,worker,droplet,acme,list price,"
+            "\"attrs price_hourly 0.00893, capped at attrs price_monthly 6.0\",2.14,6.00") in text
+
+
+def _table(at, column: str):
+    """The page's table with `column` (a read-only table has no key to find it by)."""
+    return next(frame.value for frame in at.dataframe if column in frame.value.columns)
+
+
+def test_the_page_shows_the_estimate_and_its_check_against_the_actual(case, monkeypatch):
+    from tests.test_pages import ADMIN, app_test
+
+    at = app_test(_url(case), monkeypatch, user=ADMIN, page="pages/accrual.py", as_of="2026-05-11T00:00:00Z")
+    assert not at.exception and not at.error
+    assert any(s.value == "Estimated COGS and margin (estimate)" for s in at.subheader)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Estimated COGS so far"] == "$25.51" and metrics["Estimated margin so far"] == "$4.49"
+    assert metrics["Estimated margin % so far"] == "15.0 %" and metrics["Projected month-end COGS"] == "$75.50"
+    assert metrics["Projected month-end margin"] == "$17.50" and metrics["Projected month-end margin %"] == "18.8 %"
+    assert metrics["Accrued subtotal (ex-GST)"] == "$30.00"  # the accrual's own cards are unchanged
+    tenants = _table(at, "estimated margin")
+    assert list(tenants["tenant_id"]) == ["acme", "gamma", "beta"]
+    assert [str(v) for v in tenants["estimated margin"]] == ["-2.14", "0.00", "16.63"]
+    assert list(tenants["resources without rate"]) == [0, 1, 1]  # gamma's mystery, beta's legacy
+    assert [list(flag) for flag in tenants["flag"]] == [["loss"], ["no rate"], ["no rate"]]
+    assert list(_table(at, "provider_id")["resource"]) == ["legacy", "mystery"]  # without a rate
+    assert ("Resources alive this month: 2 priced from their list price, 2 without a rate, the others from their "
+            "last full month of cost lines.") in [c.value for c in at.caption]
+    chart = next(c for c in at.get("plotly_chart") if "Estimated margin by tenant" in c.proto.spec)
+    assert "Estimated COGS: $12.14" in chart.proto.spec
+    # May already has a cost line (4242 on web): the estimate against the actual, by tenant
+    versus = _table(at, "actual COGS")
+    assert list(versus["tenant"]) == ["Acme Corp", "Beta Ltd", "unattributed", "total"]
+    assert [str(v) for v in versus["difference"]] == ["-30.28", "3.37", "10.00", "-16.91"]
