@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     accrual = sub.add_parser("accrual", help="live accrual of the month so far")
     accrual.add_argument("--as-of", help="ISO-8601 instant (default: now)")
-    _output_flags(accrual, ["subscriptions", "lines"])
+    _output_flags(accrual, ["subscriptions", "lines", "estimate"])
 
     lines = sub.add_parser("cost-lines", help="the provider cost lines behind a tenant's COGS, or no tenant's")
     lines.add_argument("--period", required=True, help=PERIOD_HELP)
