@@ -10,6 +10,12 @@ Run rate of a resource, first that applies:
    alive from start to end (first_seen_at ≤ start, deleted_at null or ≥ end) with matched lines; each of
    its lines (credits included) costs amount × min(time alive in the window, that month) ÷ that month,
    so a resource never costs more than that month's amount;
+1b. else its most recent partial month of cost lines among those months: a month it was alive in for part of
+   the time only (from max(first_seen_at, start) to min(deleted_at, end), alive_ms > 0) with matched lines;
+   its rate is that month's amount ÷ alive_ms, so each line costs amount × min(time alive in the window, that
+   month) ÷ alive_ms: rate × time alive, capped at a full month's equivalent (amount × month ÷ alive_ms). A
+   resource created in the last month or two is rated by the lines of its first month (listed, as
+   PARTIAL_MONTH);
 2. its inventory list price (attrs, as DigitalOcean's API gives them, in currency units):
    price_hourly × hours alive capped at price_monthly when both, price_hourly alone, or price_monthly
    (or price_monthly_cents) prorated by the length of this month;
@@ -25,7 +31,7 @@ and exact Fractions; never a float.
 from __future__ import annotations
 
 import json
-from math import lcm
+from math import gcd, lcm
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -38,15 +44,17 @@ import sqlalchemy as sa
 
 from arcadia.db import fetch_rows
 from arcadia.errors import MixedCurrencyError
-from arcadia.money import half_up_div, margin_pct
+from arcadia.money import fmt, half_up_div, margin_pct
 from arcadia.period import UTC, Period
 from arcadia.quote import Quote
 
-LOOKBACK_MONTHS = 3  # how far back a full month is looked for (queries/estimate/costs.sql reads three)
+LOOKBACK_MONTHS = 3  # how far back a full (or partial) month is looked for (queries/estimate/costs.sql reads three)
 COGS_METHOD = ("run rate per resource alive this month: its last full month of cost lines (of the 3 before) "
-               "prorated by the time alive, capped at that month; else its inventory list price (attrs); "
-               "cost lines matching no resource are not estimated")
-LIST_PRICE, NO_RATE = "list price", "no rate"
+               "prorated by the time alive, capped at that month; else its last partial month of cost lines "
+               "(of the 3 before) ÷ the time it was alive in it, × the time alive, capped at a full month's "
+               "equivalent; else its inventory list price (attrs); cost lines matching no resource are not "
+               "estimated")
+PARTIAL_MONTH, LIST_PRICE, NO_RATE = "partial month", "list price", "no rate"
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
@@ -59,15 +67,18 @@ def _epoch_ms(instant: datetime) -> int:
 
 
 class ResourceEstimate(NamedTuple):
-    """A resource with no recent full month of cost lines: priced from its list price, or with no rate."""
+    """A resource with no recent full month of cost lines: priced from a partial month of cost lines, from its
+    list price, or with no rate."""
 
     resource_id: str
     provider_id: str
     name: str
     kind: str
     tenant_id: str | None  # COALESCE(deployment.tenant_id, resource.tenant_id); None = unattributed
-    basis: str  # LIST_PRICE or NO_RATE
-    rate: str  # the list price in words ('attrs price_hourly 0.00893, capped at …'); '' without a rate
+    basis: str  # PARTIAL_MONTH, LIST_PRICE or NO_RATE
+    # the rate in words ('April 2026 cost lines 8.00 over 160 h alive (of 720 h)', 'attrs price_hourly 0.00893,
+    # capped at …'); '' without a rate
+    rate: str
     estimated_cents: int
     projected_cents: int
 
@@ -100,7 +111,7 @@ class Estimate:
     tenants: tuple[TenantEstimate, ...]  # estimated margin ascending, then tenant id
     unattributed_estimated_cogs_cents: int
     unattributed_projected_cogs_cents: int
-    # The resources no recent full month of cost lines rates (list price or no rate): by tenant id
+    # The resources no recent full month of cost lines rates (partial month, list price or no rate): by tenant id
     # (unattributed last), name, id. Those the cost lines rate are summed per tenant, never listed.
     resources: tuple[ResourceEstimate, ...]
     cogs_method: str = field(default=COGS_METHOD)
@@ -150,7 +161,8 @@ def read(conn: sa.Connection, period: Period, as_of: datetime) -> tuple[list, di
              "period_end_ms": _epoch_ms(period.end_at)}
     for age, month in enumerate(_lookback(period), start=1):
         binds.update({f"m{age}_start": month.start, f"m{age}_end": month.end, f"m{age}_start_at": month.start_at,
-                      f"m{age}_end_at": month.end_at, f"m{age}_ms": month.seconds * 1000})
+                      f"m{age}_end_at": month.end_at, f"m{age}_ms": month.seconds * 1000,
+                      f"m{age}_start_ms": _epoch_ms(month.start_at), f"m{age}_end_ms": _epoch_ms(month.end_at)})
     rows = fetch_rows(conn, "estimate/costs", **binds)
     names = {tenant_id: name for tenant_id, name, _ in fetch_rows(conn, "tenant_names")}
     return rows, names
@@ -164,6 +176,7 @@ def build(inputs: tuple[list, dict[str, str]], period: Period, as_of: datetime, 
     """
     rows, names = inputs
     month_ms, month1_ms = period.seconds * 1000, period.previous().seconds * 1000
+    lookback = _lookback(period)
     found_currencies = {currency} if quotes else set()
     # Exact costs per tenant (None: unattributed) as integer numerators per denominator, so far and to the
     # month's end: {tenant: {denominator: [so_far, to_end]}}; each tenant's sum is rounded once, at the end.
@@ -176,15 +189,28 @@ def build(inputs: tuple[list, dict[str, str]], period: Period, as_of: datetime, 
         sums[1] += to_end
 
     for (resource_id, provider_id, kind, name, tenant_id, line_currency, so_far_exact, to_end_exact, so_far_ms,
-         to_end_ms, attrs, age, month_length, older_currency, monthly) in rows:
+         to_end_ms, attrs, age, month_length, older_currency, monthly, rated_ms, partial) in rows:
         if resource_id is None:  # the resources month 1 rates, summed per tenant in the query
             found_currencies.add(line_currency)
             add(tenant_id, month1_ms, int(so_far_exact), int(to_end_exact))
-        elif age is not None:  # rated by an older full month
+        elif age is not None:  # rated by an older full month, or by a partial one (rated_ms < its length)
             found_currencies.add(older_currency)
-            monthly, month_length = int(monthly), int(month_length)
-            add(tenant_id, month_length, monthly * min(int(so_far_ms), month_length),
-                monthly * min(int(to_end_ms), month_length))
+            monthly, month_length, rated_ms = int(monthly), int(month_length), int(rated_ms)
+            so_far = monthly * min(int(so_far_ms), month_length)
+            to_end = monthly * min(int(to_end_ms), month_length)
+            if not int(partial):
+                add(tenant_id, month_length, so_far, to_end)
+                continue
+            # reduced, so that a tenant's common denominator (lcm of them) stays small
+            (so_far, so_far_den), (to_end, to_end_den) = _reduced(so_far, rated_ms), _reduced(to_end, rated_ms)
+            add(tenant_id, so_far_den, so_far, 0)
+            add(tenant_id, to_end_den, 0, to_end)
+            month = lookback[int(age) - 1]
+            listed[str(resource_id)] = ResourceEstimate(
+                str(resource_id), provider_id, name, kind, tenant_id, PARTIAL_MONTH,
+                f"{month.label} cost lines {fmt(monthly)} over {_hours(rated_ms)} h alive "
+                f"(of {_hours(month_length)} h)",
+                half_up_div(so_far, so_far_den), half_up_div(to_end, to_end_den))
         else:
             price = _list_price(attrs, month_ms)
             if price is None:  # its tenant is still a row: a resource of its is alive, at no known cost
@@ -210,6 +236,18 @@ def build(inputs: tuple[list, dict[str, str]], period: Period, as_of: datetime, 
         sum(t.accrued_revenue_cents for t in tenants), sum(t.projected_revenue_cents for t in tenants),
         tenants, unattributed[0], unattributed[1], tuple(resources),
     )
+
+
+def _reduced(numerator: int, denominator: int) -> tuple[int, int]:
+    """numerator ÷ denominator in lowest terms, as (numerator, denominator)."""
+    common = gcd(numerator, denominator)
+    return numerator // common, denominator // common
+
+
+def _hours(ms: int) -> str:
+    """Milliseconds as hours for the reader: '160', '156.5', '0.01' (two decimals at most, half-up)."""
+    hundredths = half_up_div(ms, _MS_PER_HOUR // 100)
+    return f"{hundredths // 100}" if hundredths % 100 == 0 else f"{Decimal(hundredths).scaleb(-2).normalize():f}"
 
 
 def _rounded(sums: dict[int, list[int]], which: int) -> int:

@@ -7,27 +7,38 @@
 -- deleted_at: so_far_ms to window_end, to_end_ms to period_end.
 -- A resource's rate is its newest full month among months 1-3 (the months before; age 1 the newest): a
 -- month it was alive from start to end, with matched cost lines in it. Prorated, a line costs
--- amount × min(time alive, month) ÷ month: never more than that month's amount.
+-- amount × min(time alive, month) ÷ month: never more than that month's amount. Without a full month,
+-- its newest partial month among months 1-3: one it was alive in for part of the time only (alive_ms > 0
+-- ms, from max(first_seen_at, month start) to min(deleted_at, month end)), with matched cost lines in it;
+-- a line then costs amount × min(time alive, month) ÷ alive_ms (its rate for the time alive, capped at a
+-- full month's equivalent), so a resource created recently is rated by the lines of its first month.
 -- Grain, two kinds of row:
 --   resource_id NULL: the resources rated by month 1, per (tenant_id, currency): so_far_exact and
 --     to_end_exact = Σ amount_cents × min(ms alive, m1_ms) over their month-1 lines (Python divides by
 --     m1_ms and rounds once per tenant: the database never groups ~100,000 resources one by one);
---   resource_id set: an alive resource that month 1 does not rate, with its details, ms alive, attrs (JSON
---     text: its list price, read as Decimal in Python) and its newest full month among months 2 and 3 (age,
---     month_ms, line_currency, monthly_cents; NULL when none; one row per currency of that month).
+--   resource_id set: an alive resource that month 1 does not rate (as a full month), with its details, ms
+--     alive, attrs (JSON text: its list price, read as Decimal in Python) and its rating month: its newest
+--     full month among months 2 and 3, else its newest partial month among months 1-3 (age, month_ms,
+--     line_currency, monthly_cents, rated_ms = the ms it was alive in that month (month_ms when full),
+--     partial = 1 for a partial month; NULL when none; one row per currency of that month).
 -- Columns are read by position (estimate.py).
 -- Binds: window_start, window_end, period_end (instants) and the same as epoch milliseconds
 -- (window_start_ms, window_end_ms, period_end_ms); the look-back months k = 1, 2, 3 (newest first):
 -- mk_start, mk_end (first days of the month and of the next, dates), mk_start_at, mk_end_at (instants),
--- mk_ms (the month's length in milliseconds).
-WITH months (age, period_start, period_end, start_at, end_at, month_ms) AS (  -- months 2 and 3
-    VALUES (2, CAST(:m2_start AS date), CAST(:m2_end AS date), CAST(:m2_start_at AS timestamptz),
-            CAST(:m2_end_at AS timestamptz), CAST(:m2_ms AS bigint)),
+-- mk_ms (the month's length in milliseconds), mk_start_ms, mk_end_ms (its start and end, epoch milliseconds).
+WITH months (age, period_start, period_end, start_at, end_at, month_ms, start_ms, end_ms) AS (  -- months 1-3
+    VALUES (1, CAST(:m1_start AS date), CAST(:m1_end AS date), CAST(:m1_start_at AS timestamptz),
+            CAST(:m1_end_at AS timestamptz), CAST(:m1_ms AS bigint), CAST(:m1_start_ms AS bigint),
+            CAST(:m1_end_ms AS bigint)),
+           (2, CAST(:m2_start AS date), CAST(:m2_end AS date), CAST(:m2_start_at AS timestamptz),
+            CAST(:m2_end_at AS timestamptz), CAST(:m2_ms AS bigint), CAST(:m2_start_ms AS bigint),
+            CAST(:m2_end_ms AS bigint)),
            (3, CAST(:m3_start AS date), CAST(:m3_end AS date), CAST(:m3_start_at AS timestamptz),
-            CAST(:m3_end_at AS timestamptz), CAST(:m3_ms AS bigint))
+            CAST(:m3_end_at AS timestamptz), CAST(:m3_ms AS bigint), CAST(:m3_start_ms AS bigint),
+            CAST(:m3_end_ms AS bigint))
 ),
 alive AS NOT MATERIALIZED (
-    SELECT id, tenant_id, first_seen_at, deleted_at, whole_month1,
+    SELECT id, tenant_id, first_seen_at, deleted_at, first_ms, deleted_ms, whole_month1,
            GREATEST(0, LEAST(CAST(:window_end_ms AS bigint), COALESCE(deleted_ms, CAST(:window_end_ms AS bigint)))
                        - GREATEST(first_ms, CAST(:window_start_ms AS bigint))) AS so_far_ms,
            GREATEST(0, LEAST(CAST(:period_end_ms AS bigint), COALESCE(deleted_ms, CAST(:period_end_ms AS bigint)))
@@ -53,7 +64,8 @@ SELECT NULL AS resource_id, NULL AS provider_id, NULL AS kind, NULL AS name, a.t
        SUM(c.amount_cents * LEAST(a.so_far_ms, CAST(:m1_ms AS bigint))) AS so_far_exact,
        SUM(c.amount_cents * LEAST(a.to_end_ms, CAST(:m1_ms AS bigint))) AS to_end_exact,
        NULL AS so_far_ms, NULL AS to_end_ms, NULL AS attrs,
-       NULL AS age, NULL AS month_ms, NULL AS line_currency, NULL AS monthly_cents
+       NULL AS age, NULL AS month_ms, NULL AS line_currency, NULL AS monthly_cents, NULL AS rated_ms,
+       NULL AS partial
 FROM month1_lines AS c
 JOIN alive AS a ON a.id = c.resource_id
 WHERE a.whole_month1
@@ -61,17 +73,23 @@ GROUP BY a.tenant_id, c.currency
 UNION ALL
 SELECT CAST(a.id AS TEXT), r.provider_id, r.kind, r.name, a.tenant_id, NULL, NULL, NULL,
        a.so_far_ms, a.to_end_ms, CAST(r.attrs AS TEXT), older.age, older.month_ms, older.currency,
-       older.monthly_cents
+       older.monthly_cents, older.rated_ms, older.partial
 FROM alive AS a
 JOIN cloud_resources AS r ON r.id = a.id
-LEFT JOIN LATERAL (  -- its newest full month among months 2 and 3, by the cost lines' resource index
-    SELECT mo.age, mo.month_ms, c.currency, CAST(SUM(c.amount_cents) AS bigint) AS monthly_cents
+LEFT JOIN LATERAL (  -- its rating month (full before partial, then newest), by the cost lines' resource index
+    SELECT mo.age, mo.month_ms, c.currency, CAST(SUM(c.amount_cents) AS bigint) AS monthly_cents,
+           CASE WHEN t.full_month THEN mo.month_ms ELSE t.alive_ms END AS rated_ms,
+           CASE WHEN t.full_month THEN 0 ELSE 1 END AS partial
     FROM months AS mo
+    CROSS JOIN LATERAL (
+        SELECT a.first_seen_at <= mo.start_at AND (a.deleted_at IS NULL OR a.deleted_at >= mo.end_at) AS full_month,
+               LEAST(mo.end_ms, COALESCE(a.deleted_ms, mo.end_ms)) - GREATEST(a.first_ms, mo.start_ms) AS alive_ms
+    ) AS t
     JOIN cloud_cost_lines AS c
       ON c.resource_id = a.id AND c.period >= mo.period_start AND c.period < mo.period_end
-    WHERE a.first_seen_at <= mo.start_at AND (a.deleted_at IS NULL OR a.deleted_at >= mo.end_at)
-    GROUP BY mo.age, mo.month_ms, c.currency
-    ORDER BY mo.age
+    WHERE t.full_month OR t.alive_ms > 0
+    GROUP BY mo.age, mo.month_ms, c.currency, t.full_month, t.alive_ms
+    ORDER BY t.full_month DESC, mo.age
     FETCH FIRST 1 ROWS WITH TIES
 ) AS older ON TRUE
 WHERE NOT (a.whole_month1 AND EXISTS (SELECT 1 FROM month1_lines AS l WHERE l.resource_id = a.id))

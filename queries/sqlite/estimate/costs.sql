@@ -9,25 +9,32 @@
 -- deleted_at: so_far_ms to window_end, to_end_ms to period_end.
 -- A resource's rate is its newest full month among months 1-3 (the months before; age 1 the newest): a
 -- month it was alive from start to end, with matched cost lines in it. Prorated, a line costs
--- amount × min(time alive, month) ÷ month: never more than that month's amount.
+-- amount × min(time alive, month) ÷ month: never more than that month's amount. Without a full month,
+-- its newest partial month among months 1-3: one it was alive in for part of the time only (alive_ms > 0
+-- ms, from max(first_seen_at, month start) to min(deleted_at, month end)), with matched cost lines in it;
+-- a line then costs amount × min(time alive, month) ÷ alive_ms (its rate for the time alive, capped at a
+-- full month's equivalent), so a resource created recently is rated by the lines of its first month.
 -- Grain, two kinds of row:
 --   resource_id NULL: the resources rated by month 1, per (tenant_id, currency): so_far_exact and
 --     to_end_exact = Σ amount_cents × min(ms alive, m1_ms) over their month-1 lines (Python divides by
 --     m1_ms and rounds once per tenant: the database never groups ~100,000 resources one by one);
---   resource_id set: an alive resource that month 1 does not rate, with its details, ms alive, attrs (JSON
---     text: its list price, read as Decimal in Python) and its newest full month among months 2 and 3 (age,
---     month_ms, line_currency, monthly_cents; NULL when none; one row per currency of that month).
+--   resource_id set: an alive resource that month 1 does not rate (as a full month), with its details, ms
+--     alive, attrs (JSON text: its list price, read as Decimal in Python) and its rating month: its newest
+--     full month among months 2 and 3, else its newest partial month among months 1-3 (age, month_ms,
+--     line_currency, monthly_cents, rated_ms = the ms it was alive in that month (month_ms when full),
+--     partial = 1 for a partial month; NULL when none; one row per currency of that month).
 -- Columns are read by position (estimate.py).
 -- Binds: window_start, window_end, period_end (instants) and the same as epoch milliseconds
 -- (window_start_ms, window_end_ms, period_end_ms); the look-back months k = 1, 2, 3 (newest first):
 -- mk_start, mk_end (first days of the month and of the next, dates), mk_start_at, mk_end_at (instants),
--- mk_ms (the month's length in milliseconds).
-WITH months (age, period_start, period_end, start_at, end_at, month_ms) AS (  -- months 2 and 3
-    VALUES (2, :m2_start, :m2_end, :m2_start_at, :m2_end_at, :m2_ms),
-           (3, :m3_start, :m3_end, :m3_start_at, :m3_end_at, :m3_ms)
+-- mk_ms (the month's length in milliseconds), mk_start_ms, mk_end_ms (its start and end, epoch milliseconds).
+WITH months (age, period_start, period_end, start_at, end_at, month_ms, start_ms, end_ms) AS (  -- months 1-3
+    VALUES (1, :m1_start, :m1_end, :m1_start_at, :m1_end_at, :m1_ms, :m1_start_ms, :m1_end_ms),
+           (2, :m2_start, :m2_end, :m2_start_at, :m2_end_at, :m2_ms, :m2_start_ms, :m2_end_ms),
+           (3, :m3_start, :m3_end, :m3_start_at, :m3_end_at, :m3_ms, :m3_start_ms, :m3_end_ms)
 ),
 alive AS (
-    SELECT id, tenant_id, first_seen_at, deleted_at, whole_month1,
+    SELECT id, tenant_id, first_seen_at, deleted_at, first_ms, deleted_ms, whole_month1,
            max(0, min(:window_end_ms, COALESCE(deleted_ms, :window_end_ms)) - max(first_ms, :window_start_ms))
                AS so_far_ms,
            max(0, min(:period_end_ms, COALESCE(deleted_ms, :period_end_ms)) - max(first_ms, :window_start_ms))
@@ -59,29 +66,42 @@ residual AS (  -- the alive resources that month 1 does not rate
     SELECT a.* FROM alive AS a
     WHERE NOT (a.whole_month1 AND EXISTS (SELECT 1 FROM month1_lines AS l WHERE l.resource_id = a.id))
 ),
-older AS (  -- their full months among months 2 and 3, with their lines' sums
-    SELECT x.id, mo.age, mo.month_ms, c.currency, SUM(c.amount_cents) AS monthly_cents
+timed_months AS (  -- each of their months 1-3: full (alive start to end) or the ms alive in it
+    SELECT x.id, mo.age, mo.period_start, mo.period_end, mo.month_ms,
+           x.first_seen_at <= mo.start_at AND (x.deleted_at IS NULL OR x.deleted_at >= mo.end_at) AS full_month,
+           min(mo.end_ms, COALESCE(x.deleted_ms, mo.end_ms)) - max(x.first_ms, mo.start_ms) AS alive_ms
     FROM residual AS x
-    JOIN months AS mo ON x.first_seen_at <= mo.start_at AND (x.deleted_at IS NULL OR x.deleted_at >= mo.end_at)
-    JOIN cloud_cost_lines AS c ON c.resource_id = x.id AND c.period >= mo.period_start AND c.period < mo.period_end
-    GROUP BY x.id, mo.age, mo.month_ms, c.currency
+    CROSS JOIN months AS mo
+),
+older AS (  -- their full months, and partial ones they were alive in, with their lines' sums; rank: full
+            -- months first, then the newest
+    SELECT t.id, t.age + CASE WHEN t.full_month THEN 0 ELSE 10 END AS rank, t.age, t.month_ms, c.currency,
+           SUM(c.amount_cents) AS monthly_cents,
+           CASE WHEN t.full_month THEN t.month_ms ELSE t.alive_ms END AS rated_ms,
+           CASE WHEN t.full_month THEN 0 ELSE 1 END AS partial
+    FROM timed_months AS t
+    JOIN cloud_cost_lines AS c ON c.resource_id = t.id AND c.period >= t.period_start AND c.period < t.period_end
+    WHERE t.full_month OR t.alive_ms > 0
+    GROUP BY t.id, t.age, t.month_ms, c.currency, t.full_month, t.alive_ms
 ),
 newest AS (
-    SELECT id, MIN(age) AS age FROM older GROUP BY id
+    SELECT id, MIN(rank) AS rank FROM older GROUP BY id
 )
 SELECT NULL AS resource_id, NULL AS provider_id, NULL AS kind, NULL AS name, a.tenant_id, c.currency,
        SUM(c.amount_cents * min(a.so_far_ms, :m1_ms)) AS so_far_exact,
        SUM(c.amount_cents * min(a.to_end_ms, :m1_ms)) AS to_end_exact,
        NULL AS so_far_ms, NULL AS to_end_ms, NULL AS attrs,
-       NULL AS age, NULL AS month_ms, NULL AS line_currency, NULL AS monthly_cents
+       NULL AS age, NULL AS month_ms, NULL AS line_currency, NULL AS monthly_cents, NULL AS rated_ms,
+       NULL AS partial
 FROM month1_lines AS c
 JOIN alive AS a ON a.id = c.resource_id
 WHERE a.whole_month1
 GROUP BY a.tenant_id, c.currency
 UNION ALL
 SELECT x.id, r.provider_id, r.kind, r.name, x.tenant_id, NULL, NULL, NULL,
-       x.so_far_ms, x.to_end_ms, CAST(r.attrs AS TEXT), o.age, o.month_ms, o.currency, o.monthly_cents
+       x.so_far_ms, x.to_end_ms, CAST(r.attrs AS TEXT), o.age, o.month_ms, o.currency, o.monthly_cents,
+       o.rated_ms, o.partial
 FROM residual AS x
 JOIN cloud_resources AS r ON r.id = x.id
 LEFT JOIN newest AS n ON n.id = x.id
-LEFT JOIN older AS o ON o.id = x.id AND o.age = n.age
+LEFT JOIN older AS o ON o.id = x.id AND o.rank = n.rank
