@@ -21,13 +21,14 @@ import sqlalchemy as sa
 from arcadia import estimate, gcpause
 from arcadia.billing import invoiced_tenants, quote_month
 from arcadia.db import connect, fetch, fetch_rows, uses_preaggregates
-from arcadia.errors import MixedCurrencyError
+from arcadia.errors import DatabaseUnavailable, DataError, MixedCurrencyError
 from arcadia.estimate import Estimate
 from arcadia.money import margin_pct
 from arcadia.period import UTC, MonthRange, Period, accrual_period, parse_instant
 from arcadia.quote import Quote
 
 DEFAULT_CURRENCY = "USD"
+ESTIMATE_LOCK_WAIT_MS = 1000  # how long the COGS estimate waits for a lock before going without
 
 
 def _single_currency(what: str, currencies, detail=lambda found: "") -> str:
@@ -362,10 +363,19 @@ def live_accrual(engine: sa.Engine, as_of: datetime | None = None) -> Accrual:
 
 def _live_accrual(engine: sa.Engine, as_of: datetime) -> Accrual:
     period = accrual_period(as_of)
+    unavailable = None
     with connect(engine) as conn:
         quotes = quote_month(conn, period, as_of)
         invoiced = invoiced_tenants(conn, period)
-        inventory = estimate.read(conn, period, as_of)
+        # The COGS estimate reads the inventory and the cost lines, which the accrual itself does not: a lock
+        # or a slow read there costs the estimate only (after a short wait), never the accrual. Read last, so
+        # the failed statement ends nothing the accrual still needs.
+        try:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{ESTIMATE_LOCK_WAIT_MS}ms'")
+            inventory = estimate.read(conn, period, as_of)
+        except (DatabaseUnavailable, DataError) as exc:
+            inventory, unavailable = None, str(exc)
     warnings = []
     if invoiced:
         warnings.append(
@@ -378,8 +388,10 @@ def _live_accrual(engine: sa.Engine, as_of: datetime) -> Accrual:
     ))
     currency = _single_currency(f"the accrual of {period}", [q.subscription.currency for q in quotes])
     try:
+        if inventory is None:
+            raise DataError(unavailable)
         live = estimate.build(inventory, period, as_of, quotes, currency)
-    except MixedCurrencyError as exc:  # the estimate cannot be made; the accrual still stands
+    except DataError as exc:  # the estimate cannot be made (mixed currencies, a locked table); the accrual stands
         live = None
         warnings.append(f"no live COGS estimate: {exc}")
     return Accrual(as_of, period, currency, quotes, tuple(warnings), live)

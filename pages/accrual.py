@@ -1,11 +1,13 @@
 """Live accrual: this month's not-yet-invoiced revenue so far, per subscription, refreshed every minute."""
 
+from collections import Counter
 from datetime import datetime
 
 import streamlit as st
 
 from arcadia import charts, report
 from arcadia.errors import ArcadiaError, InputError
+from arcadia.estimate import LIST_PRICE, NO_RATE, PARTIAL_MONTH
 from arcadia.estimate import versus_actual
 from arcadia.labels import plural
 from arcadia.money import display
@@ -112,7 +114,8 @@ def render(url: str) -> None:
         st.caption("An estimate, not invoiced figures: the provider's invoice for the month comes after it ends. "
                    "Each resource alive this month costs its last full month of cost lines (of the three before), "
                    "prorated by the time it has been alive and capped at that month's amount; a resource without "
-                   "such a month uses its inventory list price, else it has no rate. Cost lines that match no "
+                   "such a month uses its cost per hour alive in its newest partial month, else its inventory list "
+                   "price, else it has no rate. Cost lines that match no "
                    "resource (e.g. bandwidth) are not estimated. Margin = accrued revenue (ex-GST) − estimated COGS.")
         so_far = st.columns(3)
         so_far[0].metric("Estimated COGS so far", display(est.estimated_cogs_cents, est.currency), border=True)
@@ -123,13 +126,14 @@ def render(url: str) -> None:
         month_end[1].metric("Projected month-end margin", display(est.projected_margin_cents, est.currency),
                             border=True, help="Projected month-end subtotal − projected month-end COGS")
         month_end[2].metric("Projected month-end margin %", _pct(est.projected_margin_pct), border=True)
-        listed = len(est.resources) - len(est.without_rate)
-        st.caption(f"Resources alive this month: {listed:,} priced from their list price, "
-                   f"{len(est.without_rate):,} without a rate, the others from their last full month of cost lines.")
+        bases = Counter(r.basis for r in est.resources)
+        st.caption(f"Resources alive this month: {bases[PARTIAL_MONTH]:,} priced from a partial month of cost lines, "
+                   f"{bases[LIST_PRICE]:,} from their list price, {bases[NO_RATE]:,} without a rate, the others from "
+                   "their last full month of cost lines.")
         if est.without_rate:
             with st.expander(f"{plural(len(est.without_rate), 'resource')} without a rate (estimated at $0.00)"):
-                st.caption("Alive this month, but with no full month of cost lines in the three months before and "
-                           "no list price in the inventory: the estimate leaves them out.")
+                st.caption("Alive this month, but with no cost lines in the three months before and no list price "
+                           "in the inventory: the estimate leaves them out.")
                 ui.money_table(report.estimate_without_rate(est), [], key="estimate-no-rate")
         ui.money_table(report.estimate_tenants(est), ESTIMATE_MONEY, ESTIMATE_PCT, loss_col="estimated margin",
                        alert=("no rate", lambda row: row["resources without rate"] > 0), key="estimate-tenants",
