@@ -153,7 +153,14 @@ def _print_by_kind(b: analytics.ByKind) -> None:
 def _print_accrual(a: analytics.Accrual) -> None:
     print(f"Accrual of {a.period.label} as of {a.as_of.isoformat()} ({a.currency})")
     print(f"  subtotal {display(a.subtotal_cents)}   GST {display(a.tax_cents)}   total {display(a.total_cents)}   "
-          f"projected month-end subtotal {display(a.projected_subtotal_cents)}\n")
+          f"projected month-end subtotal {display(a.projected_subtotal_cents)}")
+    e = a.estimate
+    if e is not None:  # an estimate, never part of the invoiced figures
+        print(f"  estimate: COGS so far {display(e.estimated_cogs_cents)}, margin {display(e.estimated_margin_cents)} "
+              f"({_pct(e.estimated_margin_pct)}); month-end COGS {display(e.projected_cogs_cents)}, margin "
+              f"{display(e.projected_margin_cents)} ({_pct(e.projected_margin_pct)}); "
+              f"{len(e.without_rate)} resource(s) without a rate")
+    print()
     print(_table(["tenant", "subscription", "subtotal", "GST", "total", "projected"], [
         [q.subscription.tenant_id, q.subscription.id[:8], display(q.subtotal_cents), display(q.tax_cents),
          display(q.total_cents), display(q.projected_subtotal_cents)] for q in a.quotes]))
