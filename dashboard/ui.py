@@ -186,7 +186,10 @@ def table_frame(rows: list[dict], money_cols=(), pct_cols=(), loss_col: str | No
         if alert is not None:
             label, test = alert
             flags = [row_flags + [label] if test(row) else row_flags for row_flags, row in zip(flags, rows)]
-        frame.insert(frame.columns.get_loc(loss_col) + 1, "flag", flags)
+        # After the margin and its % (when the % follows it): on a phone the name, margin and margin % come first.
+        after = max([frame.columns.get_loc(loss_col)] + [frame.columns.get_loc(c) for c in pct_cols
+                                                           if frame.columns.get_loc(c) == frame.columns.get_loc(loss_col) + 1])
+        frame.insert(after + 1, "flag", flags)
     return frame
 
 

@@ -284,7 +284,7 @@ def test_table_frame_keeps_money_exact():
     assert [None if pd.isna(v) else str(v) for v in frame["amount"]] == ["92233720368547758.07", "-0.01", None]
     assert [None if pd.isna(v) else str(v) for v in frame["margin %"]] == ["-175.2", None, "0.0"]
     assert [list(flag) for flag in frame["flag"]] == [[], ["loss"], []]
-    assert list(frame.columns) == ["amount", "flag", "margin %"]
+    assert list(frame.columns) == ["amount", "margin %", "flag"]  # the flag after the margin and its %
 
 
 HOSTILE = "[click](https://evil.example) <b>x</b>"
