@@ -30,6 +30,7 @@ import pytest
 from benchmarks.browser import dashboard_with_login, log_in_as, oidc_user
 from tests.browser_support import ROOT, project_copy, streamlit_server
 from tests.conftest import DEMO_NOW
+from tests.test_literal import HOSTILE as LITERAL_HOSTILE
 
 pytestmark = [
     pytest.mark.browser,
@@ -37,15 +38,8 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:get_jwt_config:DeprecationWarning"),
 ]
 TIMEOUT = 45_000
-HOSTILE = [
-    "[click](https://evil.example)",
-    "![i](https://evil.example/pixel.png)",
-    "<img src=https://evil.example/x.png>",
-    '<a href="https://evil.example">a</a>',
-    '=HYPERLINK("http://evil.example/?x=1","click me")',
-    ":smile: :red[red] $x^2$",
-    "**bold**",
-]
+# The hostile texts of the escaping tests, but the last (a Plotly template, which only charts could read).
+HOSTILE = LITERAL_HOSTILE[:7]
 # Every text a page shows from these columns becomes one of HOSTILE (by rowid); skus stay unique.
 RENAMED = [
     ("tenants", "name"), ("cloud_deployments", "name"), ("cloud_projects", "name"), ("cloud_resources", "name"),
