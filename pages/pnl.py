@@ -64,8 +64,9 @@ def render(url: str) -> None:
         threshold = alert_pct()
         flagged = [t for t in summary.tenants if below(t, threshold)]
         if flagged:
-            st.warning(f"{plural(len(flagged), 'tenant')} below the {threshold:g} % margin "
-                       "alert this month: they are flagged on By tenant.", icon=":material/trending_down:")
+            st.warning(f"{plural(len(flagged), 'tenant')} below the {threshold:g} % margin alert "
+                       f"{'over these months' if several else 'this month'}: they are flagged on By tenant.",
+                       icon=":material/trending_down:")
         if several:
             st.caption(f"Sums over {plural(months.months, 'month')}. Deltas compare single months: switch off "
                        "'Several months' to see them.")
