@@ -187,9 +187,10 @@ def table_frame(rows: list[dict], money_cols=(), pct_cols=(), loss_col: str | No
             label, test = alert
             flags = [row_flags + [label] if test(row) else row_flags for row_flags, row in zip(flags, rows)]
         # After the margin and its % (when the % follows it): on a phone the name, margin and margin % come first.
-        after = max([frame.columns.get_loc(loss_col)] + [frame.columns.get_loc(c) for c in pct_cols
-                                                           if frame.columns.get_loc(c) == frame.columns.get_loc(loss_col) + 1])
-        frame.insert(after + 1, "flag", flags)
+        at = frame.columns.get_loc(loss_col) + 1
+        if at < len(frame.columns) and frame.columns[at] in pct_cols:
+            at += 1
+        frame.insert(at, "flag", flags)
     return frame
 
 
@@ -375,7 +376,8 @@ def attempt(figure: Callable[[], T], what: str) -> T | None:
 
 def file_stamp(months: Period | MonthRange) -> str:
     """A download's name part: '2026-04', or '2026-04_2026-06' for a range."""
-    return str(months).replace("-01..", "_")[:15].removesuffix("-01")
+    months = MonthRange.of(months)
+    return f"{months.first.start:%Y-%m}" + (f"_{months.last.start:%Y-%m}" if months.months > 1 else "")
 
 
 def empty_month(period: Period | MonthRange) -> None:

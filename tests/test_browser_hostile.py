@@ -28,7 +28,7 @@ from urllib.parse import urlparse
 import pytest
 
 from benchmarks.browser import dashboard_with_login, log_in_as, oidc_user
-from tests.browser_support import ROOT, project_copy, streamlit_server
+from tests.browser_support import ROOT, click_row, project_copy, streamlit_server
 from tests.conftest import DEMO_NOW
 from tests.test_literal import HOSTILE as LITERAL_HOSTILE
 
@@ -125,15 +125,6 @@ def assert_literal(page, guard: OnlyTheDashboard, where: str) -> None:
     made = {what: page.locator(selector).count() for what, selector in MADE_FROM_MARKDOWN.items()}
     assert not any(made.values()), f"{where}: made from the data: {made}"
     assert page.get_by_text("Traceback").count() == 0, where
-
-
-def click_row(page, table_key: str, row: int) -> None:
-    """Click the row-selection marker of a table row (the grid is a canvas: by position)."""
-    table = page.locator(f".st-key-{table_key} [data-testid='stDataFrame']")
-    table.scroll_into_view_if_needed()
-    box = table.bounding_box()
-    header = row_height = 35
-    page.mouse.click(box["x"] + 15, box["y"] + header + row_height * row + row_height / 2)
 
 
 @pytest.fixture(scope="module")
