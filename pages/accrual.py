@@ -135,12 +135,21 @@ def render(url: str) -> None:
                 st.caption("Alive this month, but with no cost lines in the three months before and no list price "
                            "in the inventory: the estimate leaves them out.")
                 ui.money_table(report.estimate_without_rate(est), [], key="estimate-no-rate")
-        ui.money_table(report.estimate_tenants(est), ESTIMATE_MONEY, ESTIMATE_PCT, loss_col="estimated margin",
-                       alert=("no rate", lambda row: row["resources without rate"] > 0), key="estimate-tenants",
-                       empty="No tenant has accrued revenue or a resource alive this month.")
-        if est.tenants:
-            st.plotly_chart(charts.estimated_margins(est.tenants, currency=est.currency), width="stretch",
-                            key="estimate-chart")
+        # By tenant as a table, or as a chart (?estimate= in the URL): only the open tab is drawn.
+        table_tab, chart_tab = st.tabs(["By tenant", "Margin chart"], key="estimate", bind="query-params")
+        if table_tab.open:
+            with table_tab:
+                ui.money_table(report.estimate_tenants(est), ESTIMATE_MONEY, ESTIMATE_PCT, loss_col="estimated margin",
+                               alert=("no rate", lambda row: row["resources without rate"] > 0),
+                               key="estimate-tenants",
+                               empty="No tenant has accrued revenue or a resource alive this month.")
+        if chart_tab.open:
+            with chart_tab:
+                if est.tenants:
+                    st.plotly_chart(charts.estimated_margins(est.tenants, currency=est.currency), width="stretch",
+                                    key="estimate-chart")
+                else:
+                    st.info("No tenant has accrued revenue or a resource alive this month.", icon=":material/info:")
         if est.without_rate:
             st.caption("A tenant flagged 'no rate' has resources the estimate cannot price: its estimated COGS is "
                        "too low and its estimated margin too high.")

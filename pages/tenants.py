@@ -71,10 +71,15 @@ def render(url: str) -> None:
                     f"arcadia-tenants-{ui.file_stamp(months)}.csv", "Download tenants CSV (all groups)")
 
     top = st.slider("Tenants in the charts", 4, 40, 20, key="top_n")
-    # Margin first, worst first like the table: every loss-maker is drawn while it fits.
-    st.plotly_chart(charts.tenant_margins(tenants, top=top, currency=summary.currency), width="stretch",
-                    key=CHART, on_select="rerun", selection_mode="points")
-    st.plotly_chart(charts.tenants_bar(tenants, top, currency=summary.currency), width="stretch", key="tenants-chart")
+    # Margin first, worst first like the table: every loss-maker is drawn while it fits. One chart at a time
+    # (?chart= in the URL): only the open tab's chart is drawn, so the page does not wait for the other.
+    margin_tab, split_tab = st.tabs(["Margin", "Revenue and COGS"], key="chart", bind="query-params")
+    if margin_tab.open:
+        margin_tab.plotly_chart(charts.tenant_margins(tenants, top=top, currency=summary.currency), width="stretch",
+                                key=CHART, on_select="rerun", selection_mode="points")
+    if split_tab.open:
+        split_tab.plotly_chart(charts.tenants_bar(tenants, top, currency=summary.currency), width="stretch",
+                               key="tenants-chart")
 
     st.subheader("Drill down")
     st.selectbox("Tenant", list(names), index=None, format_func=lambda t: f"{names[t]} ({t})", key=PICKER,

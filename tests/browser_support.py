@@ -37,8 +37,9 @@ import pytest
 
 from benchmarks.browser import CHROMIUM, ROOT, free_port, launch_chromium, new_page, project_copy, streamlit_server
 
-__all__ = ["ROOT", "PageFailed", "Settled", "app_pages", "chromium_or_skip", "click_row", "free_port", "new_page",
-           "open_settled", "page_path", "project_copy", "settle", "streamlit_server", "watch"]
+__all__ = ["ROOT", "PageFailed", "Settled", "app_pages", "chromium_or_skip", "click_row", "free_port",
+           "navigate_settled", "new_page", "open_settled", "page_path", "project_copy", "settle", "streamlit_server",
+           "watch"]
 
 QUIET_S = 2.0  # a chart's code arrives ~1 s after the run is over on this machine: twice that without a new element
 CAP_S = 60.0  # a page not settled by then is a failure (the speed is printed, never asserted: this is a hang)
@@ -183,6 +184,23 @@ def open_settled(page, url: str, title: str, cap_s: float = CAP_S) -> Settled:
     watch(page)
     page.goto(url, wait_until="commit", timeout=cap_s * 1000)
     return settle(page, title, cap_s)
+
+
+RESET = """() => {
+  const s = window.__arcadiaSettle;
+  s.readyAt = null; s.lastAdded = 0;
+  return performance.now();
+}"""
+
+
+def navigate_settled(page, slug: str, title: str, cap_s: float = CAP_S) -> Settled:
+    """Click the sidebar's link to a page of the dashboard (in-app navigation: the document, its scripts and the
+    session stay) and wait until the page settled; the times count from the click."""
+    link = page.locator(f'[data-testid="stSidebarNav"] a[href$="/{page_path(slug)}"]').first
+    clicked = page.evaluate(RESET) / 1000
+    link.click()
+    settled = settle(page, title, cap_s)
+    return Settled(round(settled.seconds - clicked, 3), round(settled.run_over - clicked, 3))
 
 
 def click_row(page, table_key: str, row: int) -> None:

@@ -2,8 +2,9 @@
 
 Opens every page, switches the period, drills into a tenant, downloads a CSV
 and compares it with the CLI, and calls the API on the same port. Prints
-(never asserts) how long each page of app.py's PAGES takes to settle, three
-fresh loads each (test_page_speed_is_printed).
+(never asserts) how long each page of app.py's PAGES takes to settle: first
+visits, a returning visitor, moving between pages, and Streamlit alone for
+reference (test_page_speed_is_printed).
 
 Screenshots go to the tests' temporary folders only: docs/screenshots/ is
 refreshed by `./run screenshots` (tests/screenshots.py), never by a test run,
@@ -30,7 +31,7 @@ from playwright.sync_api import expect
 from arcadia import charts
 from tests import screenshots
 from tests.browser_support import (
-    QUIET_S, ROOT, app_pages, click_row, new_page, open_settled, page_path, project_copy,
+    QUIET_S, ROOT, app_pages, click_row, navigate_settled, new_page, open_settled, page_path, project_copy,
     streamlit_server,
 )
 from tests.conftest import DEMO_NOW
@@ -217,6 +218,7 @@ def test_api_on_the_same_port(server):
 # --- page speed: printed, never asserted -------------------------------------------------------------------
 
 RUNS = 3
+FLOOR = [("title only", ""), ("+ one table", "table"), ("+ one table and one Plotly chart", "table,chart")]
 
 
 @pytest.fixture(scope="module")
@@ -226,25 +228,47 @@ def speed_server(tmp_path_factory, demo_db):
         yield base
 
 
-def speed_table(times: dict[str, list], run_over: dict[str, list]) -> str:
+@pytest.fixture(scope="module")
+def floor_server(tmp_path_factory):
+    """tests/speed_floor_app.py served as an app of its own (with the dashboard's config): Streamlit alone."""
+    folder = tmp_path_factory.mktemp("served-floor")
+    shutil.copy2(ROOT / "tests" / "speed_floor_app.py", folder / "app.py")
+    (folder / ".streamlit").mkdir()
+    shutil.copy2(ROOT / ".streamlit" / "config.toml", folder / ".streamlit" / "config.toml")
+    with streamlit_server(folder) as base:
+        yield base
+
+
+Times = dict[str, tuple[list, list]]  # row label → (seconds until settled, seconds until the run was over)
+
+
+def speed_table(times: Times) -> str:
     def cell(value):
         return f"{value:7.2f}" if value is not None else "      –"
 
-    lines = [f"{'page':<14}" + "".join(f"   run {i + 1}" for i in range(RUNS)) + "   median  run over (median)"]
-    for slug, seconds in times.items():
-        done = [s for s in seconds if s is not None]
-        median = statistics.median(done) if len(done) == RUNS else None
-        over = statistics.median(run_over[slug]) if len(run_over[slug]) == RUNS else None
-        lines.append(f"/{slug:<13}" + "".join(f" {cell(s)}" for s in seconds + [None] * (RUNS - len(seconds)))
+    width = max(14, *(len(label) + 1 for label in times))
+    lines = [f"{'page':<{width}}" + "".join(f"   run {i + 1}" for i in range(RUNS)) + "   median  run over (median)"]
+    for label, (seconds, run_over) in times.items():
+        median = statistics.median(seconds) if len(seconds) == RUNS else None
+        over = statistics.median(run_over) if len(run_over) == RUNS else None
+        lines.append(f"{label:<{width}}" + "".join(f" {cell(s)}" for s in seconds + [None] * (RUNS - len(seconds)))
                      + f"  {cell(median)}  {cell(over)}")
     return "\n".join(lines)
 
 
-def test_page_speed_is_printed(speed_server, browser, tmp_path):
-    """Each page of app.py's PAGES, loaded RUNS times in a fresh browser context (no cookies, no cache: a new
-    session each time) on one server started for this test, on the demo (no login), October 2026: seconds
-    from navigation start until the page settled, and the median. Printed and written to a file; never
-    asserted (the project prints speed), except that every load settles without an exception within CAP_S.
+def test_page_speed_is_printed(speed_server, floor_server, browser, tmp_path):
+    """How long each page of app.py's PAGES takes to settle in Chromium on the demo (no login, October 2026),
+    measured RUNS times three ways, with the median; printed and written to a file, never asserted (the project
+    prints speed), except that every load settles without an exception within CAP_S:
+
+    1. first visits: each load in a fresh browser context (no cookies, empty cache, a new session), on a server
+       started for this test (the first load of each page also meets its cold figure caches);
+    2. a returning visitor: each load a new tab of one context whose HTTP cache holds the dashboard's scripts;
+    3. moving between pages: one tab, the sidebar's links clicked in turn (the document and its scripts stay,
+       the session stays): how the monthly review is done once the dashboard is open.
+
+    Then the same first-visit and returning measures for Streamlit alone (tests/speed_floor_app.py: a title, a
+    table, a Plotly chart): what the framework and the browser take on this machine before any work of ours.
 
     Settled (tests/browser_support.py): the page's title is rendered (the main area's h1 starts with the
     literal start of the page's st.title), Streamlit's run is over (stApp's script state notRunning and the running
@@ -252,62 +276,93 @@ def test_page_speed_is_printed(speed_server, browser, tmp_path):
     QUIET_S seconds with no HTTP request in flight. The time is that of the last of: the run over with the
     title shown, the last element added (a table's or a chart's drawing). The quiet wait is not counted.
     "run over" is the time until the title was shown with the run over, before the tables and charts drew.
-    The first run of each page is its first visit on this server (cold caches); runs 2 and 3 are warm.
     """
-    times: dict[str, list] = {}
-    run_over: dict[str, list] = {}
-    failures = {}
-    for slug, title in app_pages():
-        times[slug], run_over[slug] = [], []
-        for _ in range(RUNS):
-            page = new_page(browser, TIMEOUT)
-            try:
-                settled = open_settled(page, f"{speed_server}/{page_path(slug)}?{QUERY}", title)
-                times[slug].append(settled.seconds)
-                run_over[slug].append(settled.run_over)
-            except Exception as exc:  # a load that fails is reported with the table, then fails the test
-                failures[slug] = str(exc)
-                break
-            finally:
-                page.context.close()
-    table = (f"Seconds from navigation start until settled (demo, headless Chromium, {RUNS} fresh loads, "
-             f"quiet period {QUIET_S:g} s not counted):\n" + speed_table(times, run_over))
-    warm_times, warm_run_over = warm_loads(browser, speed_server, failures)
-    table += ("\n\nThe same for a returning visitor: one browser context whose HTTP cache holds the dashboard's "
-              f"scripts (a first load not counted, then {RUNS} loads, each a new page; no request routing, which "
-              "would turn the cache off):\n" + speed_table(warm_times, warm_run_over))
+    failures: dict[str, str] = {}
+    pages = [(f"/{slug}", f"{speed_server}/{page_path(slug)}?{QUERY}", title) for slug, title in app_pages()]
+    floor = [(label, f"{floor_server}/?with={parts}", "Streamlit alone") for label, parts in FLOOR]
+    sections = [
+        (f"Seconds from navigation start until settled (demo, headless Chromium, quiet period {QUIET_S:g} s not "
+         f"counted). First visits: {RUNS} loads of each page, each in a fresh browser context (no cache, a new "
+         "session):", fresh_loads(browser, pages, failures)),
+        ("A returning visitor: one browser context whose HTTP cache holds the dashboard's scripts (a first load "
+         f"not counted, then {RUNS} loads, each in a new tab):", warm_loads(browser, pages, failures)),
+        (f"Moving between pages: one tab, the sidebar's links clicked in turn, {RUNS} rounds; seconds from the "
+         "click:", in_app_loads(browser, speed_server, failures)),
+        ("Streamlit alone on this machine (tests/speed_floor_app.py, same config), first visits as above:",
+         fresh_loads(browser, floor, failures)),
+        ("Streamlit alone, returning visitor as above:", warm_loads(browser, floor, failures)),
+    ]
+    table = "\n\n".join(f"{title}\n{speed_table(times)}" for title, times in sections)
     out = tmp_path / "page-speed.txt"
     out.write_text(table + "\n")
     print("\n" + table + f"\n(written to {out})")
     assert not failures, failures
 
 
-def warm_loads(browser, base: str, failures: dict) -> tuple[dict[str, list], dict[str, list]]:
-    """Each page loaded RUNS times in one context after a first load: the browser's cache is warm, as for an
-    operator who has the dashboard open every month. (The fresh-context loads above route every request
-    through Playwright to keep them on localhost, and routing disables the HTTP cache.)"""
-    times: dict[str, list] = {}
-    run_over: dict[str, list] = {}
+def fresh_loads(browser, targets: list[tuple[str, str, str]], failures: dict) -> Times:
+    """Each (label, url, title) loaded RUNS times, each time in a fresh context (whose request routing, which
+    keeps it on localhost, also turns the HTTP cache off)."""
+    times: Times = {}
+    for label, url, title in targets:
+        times[label] = ([], [])
+        for _ in range(RUNS):
+            page = new_page(browser, TIMEOUT)
+            try:
+                record(times[label], open_settled(page, url, title))
+            except Exception as exc:  # a load that fails is reported with the table, then fails the test
+                failures[label] = str(exc)
+                break
+            finally:
+                page.context.close()
+    return times
+
+
+def warm_loads(browser, targets: list[tuple[str, str, str]], failures: dict) -> Times:
+    """Each (label, url, title) loaded RUNS times in one context after a first load: the browser's cache is
+    warm, as for an operator who has the dashboard open every month (no request routing: it would turn the
+    cache off)."""
+    times: Times = {}
     context = browser.new_context(viewport={"width": 1440, "height": 1000})
     context.set_default_timeout(TIMEOUT)
     try:
-        for slug, title in app_pages():
-            times[slug], run_over[slug] = [], []
+        for label, url, title in targets:
+            times[label] = ([], [])
             for run in range(RUNS + 1):
                 page = context.new_page()
                 try:
-                    settled = open_settled(page, f"{base}/{page_path(slug)}?{QUERY}", title)
+                    settled = open_settled(page, url, title)
                     if run:  # the first load fills the cache
-                        times[slug].append(settled.seconds)
-                        run_over[slug].append(settled.run_over)
+                        record(times[label], settled)
                 except Exception as exc:  # reported with the table, then fails the test
-                    failures[f"{slug} (warm)"] = str(exc)
+                    failures[f"{label} (warm)"] = str(exc)
                     break
                 finally:
                     page.close()
     finally:
         context.close()
-    return times, run_over
+    return times
+
+
+def in_app_loads(browser, base: str, failures: dict) -> Times:
+    """One tab opened on the P&L, then RUNS rounds of clicking every page's sidebar link in turn (the P&L last)."""
+    pages = app_pages()
+    times: Times = {f"/{slug}": ([], []) for slug, _ in pages}
+    page = new_page(browser, TIMEOUT)
+    try:
+        open_settled(page, f"{base}/?{QUERY}", pages[0][1])
+        for _ in range(RUNS):
+            for slug, title in pages[1:] + pages[:1]:
+                record(times[f"/{slug}"], navigate_settled(page, slug, title))
+    except Exception as exc:  # reported with the table, then fails the test
+        failures["moving between pages"] = str(exc)
+    finally:
+        page.context.close()
+    return times
+
+
+def record(times: tuple[list, list], settled) -> None:
+    times[0].append(settled.seconds)
+    times[1].append(settled.run_over)
 
 
 # --- screenshots ------------------------------------------------------------------------------------------

@@ -414,8 +414,13 @@ def test_the_page_shows_the_estimate_and_its_check_against_the_actual(case, monk
     # counts the partial-month ones (worker, sprout) there too (3, not 1): pages/accrual.py has to count by basis
     caption = next(c.value for c in at.caption if c.value.startswith("Resources alive this month: "))
     assert "2 without a rate" in caption
-    chart = next(c for c in at.get("plotly_chart") if "Estimated margin by tenant" in c.proto.spec)
+    # The table's tab is open: the chart is not drawn until its tab is (?estimate=Margin chart in a link)
+    assert not any("Estimated margin by tenant" in c.proto.spec for c in at.get("plotly_chart"))
+    charted = app_test(_url(case), monkeypatch, user=ADMIN, page="pages/accrual.py", as_of="2026-05-11T00:00:00Z",
+                       estimate="Margin chart")
+    chart = next(c for c in charted.get("plotly_chart") if "Estimated margin by tenant" in c.proto.spec)
     assert "Estimated COGS: $12.14" in chart.proto.spec
+    assert not any("flag" in frame.value.columns for frame in charted.dataframe)  # and the table is not drawn
     # May already has a cost line (4242 on web): the estimate against the actual, by tenant
     versus = _table(at, "actual COGS")
     assert list(versus["tenant"]) == ["Acme Corp", "Beta Ltd", "unattributed", "total"]

@@ -504,6 +504,21 @@ def test_the_tenants_table_has_the_change_and_the_monthly_margins(url, monkeypat
     assert list(acme["12-month margin"])[-2:] == [6, -10]  # whole dollars, half-up
 
 
+def chart_titles(at: AppTest) -> list[str]:
+    return [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+
+
+def test_by_tenant_draws_only_the_open_tab_s_chart_and_the_url_holds_the_tab(url, monkeypatch):
+    # The margin chart by default; the revenue-and-COGS chart when its tab is open (?chart=… in a link), and
+    # then only that one: a page waits for each chart it draws.
+    at = app_test(url, monkeypatch, user=ADMIN, page="pages/tenants.py", period="2026-03")
+    assert [t.split(" (")[0] for t in chart_titles(at)] == ["Margin by tenant"]
+    at = app_test(url, monkeypatch, user=ADMIN, page="pages/tenants.py", period="2026-03", chart="Revenue and COGS")
+    titles = chart_titles(at)
+    assert len(titles) == 1 and "Margin by tenant" not in titles[0] and "COGS" in titles[0]
+    assert at.query_params["chart"] == "Revenue and COGS"
+
+
 def test_a_click_on_a_bar_of_the_margin_chart_drills_into_that_tenant(url, monkeypatch):
     at = app_test(url, monkeypatch, user=ADMIN, page="pages/tenants.py", period="2026-03")
     fig = next(c for c in at.get("plotly_chart") if "Margin by tenant" in c.proto.spec)
