@@ -131,8 +131,11 @@ def cell(page, text, within=""):
 def test_drill_into_a_tenant_by_the_picker(server, page):
     base, _ = server
     open_page(page, f"{base}/tenants?period=2026-10", "By tenant · October 2026")
-    page.locator('[data-testid="stSelectbox"]').filter(has_text="Tenant").click()
-    page.keyboard.type("northw")  # filters the options (case-insensitive substring), then pick the match
+    picker = page.locator('[data-testid="stSelectbox"]').filter(has_text="Tenant")
+    picker.click()
+    page.get_by_role("option").first.wait_for(timeout=TIMEOUT)  # the list is open (on a busy machine it takes a while)
+    # Typed into the picker's own input: filters the options (case-insensitive substring), then pick the match.
+    picker.locator("input").press_sequentially("northw")
     page.get_by_role("option", name="Northwind Analytics (northwind)").wait_for(timeout=TIMEOUT)
     page.keyboard.press("Enter")
     cell(page, "northwin-notebook-1-0").wait_for(state="attached", timeout=TIMEOUT)
@@ -153,6 +156,19 @@ def test_drill_into_a_tenant_by_clicking_its_row(server, page):
     # Under the tenants: its deployments and its cost lines, each with its download.
     assert page.locator(".st-key-csv-deployments, .st-key-csv-tenant_lines").count() == 2
     assert page.locator('[data-testid="stDataFrame"]').count() == 3  # tenants, its deployments, its cost lines
+
+
+def test_the_tenant_chart_tabs_draw_one_chart_each_and_the_url_keeps_the_tab(server, page):
+    base, _ = server
+    open_page(page, f"{base}/tenants?period=2026-10", "By tenant · October 2026")
+    titles = page.locator('[data-testid="stPlotlyChart"] .gtitle')
+    expect(titles).to_have_text(["Margin by tenant"])
+    page.get_by_role("tab", name="Revenue and COGS").click()
+    expect(titles).to_have_text(["Revenue vs COGS by tenant"], timeout=TIMEOUT)  # one chart, the open tab's
+    page.wait_for_function("() => new URLSearchParams(location.search).get('chart') === 'Revenue and COGS'",
+                           timeout=TIMEOUT)
+    page.reload()  # the link holds the tab
+    expect(titles).to_have_text(["Revenue vs COGS by tenant"], timeout=TIMEOUT)
 
 
 def test_accrual_search_and_a_subscriptions_lines(server, page):
