@@ -186,6 +186,17 @@ def test_accrual_search_and_a_subscriptions_lines(server, page):
     cell(page, "COMPUTE").wait_for(state="attached", timeout=TIMEOUT)
 
 
+def test_the_estimate_s_chart_tab_draws_its_chart_in_the_live_fragment(server, page):
+    base, _ = server
+    open_page(page, f"{base}/accrual?as_of=2026-11-27T01:00:00Z", "Live accrual")
+    titles = page.locator('[data-testid="stPlotlyChart"] .gtitle')
+    expect(titles).to_have_text(["Accrued by tenant, ex-GST"], timeout=TIMEOUT)  # the estimate's table tab is open
+    page.get_by_role("tab", name="Margin chart").click()
+    expect(titles.filter(has_text="Estimated margin by tenant")).to_have_count(1, timeout=TIMEOUT)
+    page.wait_for_function("() => new URLSearchParams(location.search).get('estimate') === 'Margin chart'",
+                           timeout=TIMEOUT)
+
+
 HOSTILE = "[click](https://evil.example) <b>x</b>"
 HELIX = "bffdd97a-c2a6-5503-9d19-ce13a8ab9234"  # Helix Genomics: in every top-10 chart of October
 
