@@ -188,8 +188,17 @@ def build(inputs: tuple[list, dict[str, str]], period: Period, as_of: datetime, 
         sums[0] += so_far
         sums[1] += to_end
 
+    def add_listed(who: tuple, basis: str, rate: str, so_far: tuple[int, int], to_end: tuple[int, int]) -> None:
+        """A resource priced one by one (`who`: its id, provider id, name, kind, tenant): its exact costs
+        (numerator, denominator) so far and to the month's end go to its tenant's sums, and it is listed with
+        them rounded half-up (for the reader)."""
+        add(who[4], so_far[1], so_far[0], 0)
+        add(who[4], to_end[1], 0, to_end[0])
+        listed[who[0]] = ResourceEstimate(*who, basis, rate, half_up_div(*so_far), half_up_div(*to_end))
+
     for (resource_id, provider_id, kind, name, tenant_id, line_currency, so_far_exact, to_end_exact, so_far_ms,
          to_end_ms, attrs, age, month_length, older_currency, monthly, rated_ms, partial) in rows:
+        who = (str(resource_id), provider_id, name, kind, tenant_id)  # a resource priced one by one
         if resource_id is None:  # the resources month 1 rates, summed per tenant in the query
             found_currencies.add(line_currency)
             add(tenant_id, month1_ms, int(so_far_exact), int(to_end_exact))
@@ -201,29 +210,18 @@ def build(inputs: tuple[list, dict[str, str]], period: Period, as_of: datetime, 
             if not int(partial):
                 add(tenant_id, month_length, so_far, to_end)
                 continue
-            # reduced, so that a tenant's common denominator (lcm of them) stays small
-            (so_far, so_far_den), (to_end, to_end_den) = _reduced(so_far, rated_ms), _reduced(to_end, rated_ms)
-            add(tenant_id, so_far_den, so_far, 0)
-            add(tenant_id, to_end_den, 0, to_end)
             month = lookback[int(age) - 1]
-            listed[str(resource_id)] = ResourceEstimate(
-                str(resource_id), provider_id, name, kind, tenant_id, PARTIAL_MONTH,
-                f"{month.label} cost lines {fmt(monthly)} over {_hours(rated_ms)} h alive "
-                f"(of {_hours(month_length)} h)",
-                half_up_div(so_far, so_far_den), half_up_div(to_end, to_end_den))
+            # reduced, so that a tenant's common denominator (lcm of them) stays small
+            add_listed(who, PARTIAL_MONTH,
+                       f"{month.label} cost lines {fmt(monthly)} over {_hours(rated_ms)} h alive "
+                       f"(of {_hours(month_length)} h)", _reduced(so_far, rated_ms), _reduced(to_end, rated_ms))
         else:
             price = _list_price(attrs, month_ms)
             if price is None:  # its tenant is still a row: a resource of its is alive, at no known cost
                 exact.setdefault(tenant_id, {})
-                listed[str(resource_id)] = ResourceEstimate(str(resource_id), provider_id, name, kind, tenant_id,
-                                                            NO_RATE, "", 0, 0)
+                listed[who[0]] = ResourceEstimate(*who, NO_RATE, "", 0, 0)
                 continue
-            (so_far, so_far_den), (to_end, to_end_den) = price.exact(int(so_far_ms)), price.exact(int(to_end_ms))
-            add(tenant_id, so_far_den, so_far, 0)
-            add(tenant_id, to_end_den, 0, to_end)
-            listed[str(resource_id)] = ResourceEstimate(
-                str(resource_id), provider_id, name, kind, tenant_id, LIST_PRICE, price.words,
-                half_up_div(so_far, so_far_den), half_up_div(to_end, to_end_den))
+            add_listed(who, LIST_PRICE, price.words, price.exact(int(so_far_ms)), price.exact(int(to_end_ms)))
     if len(found_currencies) > 1:
         raise MixedCurrencyError(f"the live COGS estimate of {period}", found_currencies,
                                  "cost lines and the accrual must share one currency")
@@ -283,10 +281,6 @@ class ListPrice(NamedTuple):
         if self.cap is not None and p * ms * self.cap.denominator > self.cap.numerator * q:
             return self.cap.numerator, self.cap.denominator
         return p * ms, q
-
-    def cents(self, ms: int) -> int:
-        """The cost of `ms` milliseconds alive, half-up to the cent."""
-        return half_up_div(*self.exact(ms))
 
 
 @lru_cache(maxsize=4096)  # thousands of resources share a few price lists: each attrs text is read once

@@ -442,12 +442,17 @@ GRANT SELECT, INSERT, DELETE ON cloud_cost_lines TO {role};
 PREAGG_GRANTS = "GRANT SELECT, INSERT, UPDATE, DELETE ON agg_cost_tenant, agg_cost_kind, agg_pnl_deployment TO {role};"
 
 
-@pytest.fixture
-def pg_inventory(tmp_path, request):
-    engine = fresh_engine("postgresql", tmp_path, request)
+def inventory_on(dialect: str, tmp_path, request) -> sa.Engine:
+    """The `inventory` fixture's rows on one backend only, for the tests that need that one."""
+    engine = fresh_engine(dialect, tmp_path, request)
     load_sql(engine, "small.sql")
     load_sql(engine, "do/inventory.sql")
     return engine
+
+
+@pytest.fixture
+def pg_inventory(tmp_path, request):
+    return inventory_on("postgresql", tmp_path, request)
 
 
 def test_a_write_only_role_can_import_on_postgresql(pg_inventory, capsys):
@@ -485,10 +490,7 @@ def test_a_write_only_role_can_import_on_postgresql(pg_inventory, capsys):
 
 @pytest.fixture
 def sqlite_inventory(tmp_path, request):
-    engine = fresh_engine("sqlite", tmp_path, request)
-    load_sql(engine, "small.sql")
-    load_sql(engine, "do/inventory.sql")
-    return engine
+    return inventory_on("sqlite", tmp_path, request)
 
 
 def _import_page(engine, monkeypatch, write_url):

@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from arcadia import analytics, api, billing, estimate, report
 from arcadia.cli import main
 from arcadia.db import connect, engine_for
-from arcadia.money import fmt
+from arcadia.money import fmt, half_up_div
 from arcadia.period import Period, parse_instant
 from tests.conftest import load_sql
 
@@ -238,7 +238,7 @@ MAY_MS = MAY.seconds * 1000
     ('{"price_hourly": 0.1, "price_monthly": 1e400}', HOUR, 10),  # exact decimals, never float
 ])
 def test_list_prices(attrs, alive_ms, expected_cents):
-    assert estimate._list_price(attrs, MAY_MS).cents(alive_ms) == expected_cents
+    assert half_up_div(*estimate._list_price(attrs, MAY_MS).exact(alive_ms)) == expected_cents
 
 
 @pytest.mark.parametrize("attrs", ['{}', '{"price_hourly": true}', '{"price_monthly": -3}', '{"price_hourly": null}',
