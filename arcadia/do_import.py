@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from arcadia import db, schema
 from arcadia.do_invoice import CURRENCY, PROVIDER, Invoice, Item
 from arcadia.errors import ArcadiaError, DatabaseUnavailable, DataError, InputError
+from arcadia.labels import plural
 from arcadia.money import display, fmt
 from arcadia.period import Period
 
@@ -78,6 +79,10 @@ class InvoiceImport:
     replaced_lines: int            # lines of this invoice and month already stored (deleted by the import)
     replaced_cents: int
 
+    @property
+    def total_cents(self) -> int:
+        return sum(line.item.amount_cents for line in self.lines)
+
 
 @dataclass(frozen=True)
 class ImportResult:
@@ -101,7 +106,7 @@ class ImportResult:
 
     @property
     def total_cents(self) -> int:
-        return sum(line.item.amount_cents for line in self.lines)
+        return sum(invoice.total_cents for invoice in self.invoices)
 
     @cached_property
     def matched(self) -> tuple[int, int]:
@@ -220,9 +225,9 @@ def _plan(conn: sa.Connection, invoices: Sequence[Invoice], period: Period, incl
     kept = tuple((invoice_id, n, cents) for invoice_id, (n, cents) in sorted(stored.items()) if invoice_id not in ours)
     warnings = []
     if kept:
-        warnings.append(f"{period.label} also holds {_count(sum(k[1] for k in kept), 'DigitalOcean cost line')} of "
-                        f"{_count(len(kept), 'other invoice')}, kept as they are: "
-                        + ", ".join(f"{invoice_id} ({_count(n)}, {display(cents)})" for invoice_id, n, cents in kept)
+        warnings.append(f"{period.label} also holds {plural(sum(k[1] for k in kept), 'DigitalOcean cost line')} of "
+                        f"{plural(len(kept), 'other invoice')}, kept as they are: "
+                        + ", ".join(f"{invoice_id} ({plural(n, 'line')}, {display(cents)})" for invoice_id, n, cents in kept)
                         + ". If one is this invoice imported another way (a CSV, then the API), its COGS is counted "
                         "twice: import it under the same invoice id (--invoice; the Import page's Invoice id) to replace it.")
     where = db.describe(conn.engine.url.render_as_string(hide_password=False))
@@ -298,40 +303,36 @@ def _write_error(exc: sa.exc.DBAPIError, engine: sa.Engine) -> ArcadiaError:
 # --- Summaries ------------------------------------------------------------------------------------------------
 
 
-def _count(n: int, what: str = "line") -> str:
-    return f"{n:,} {what}{'' if n == 1 else 's'}"
-
-
 UNMATCHED_SHOWN = 20
 
 
 def summary_text(result: ImportResult) -> str:
     """The import summary the CLI prints."""
     verb = "Imported" if result.written else "Would import (nothing written)"
-    out = [f"{verb}: DigitalOcean {_count(len(result.invoices), 'invoice')} for {result.period.label} "
+    out = [f"{verb}: DigitalOcean {plural(len(result.invoices), 'invoice')} for {result.period.label} "
            f"into {result.database}"]
     for invoice in result.invoices:
-        replaced = (f"replaced {_count(invoice.replaced_lines)}, {display(invoice.replaced_cents)}"
+        replaced = (f"replaced {plural(invoice.replaced_lines, 'line')}, {display(invoice.replaced_cents)}"
                     if invoice.replaced_lines else "new")
         out.append(f"  {invoice.invoice.invoice_id} ({', '.join(invoice.invoice.sources)}): "
-                   f"{_count(len(invoice.lines))}, {display(sum(l.item.amount_cents for l in invoice.lines))} ({replaced})")
+                   f"{plural(len(invoice.lines), 'line')}, {display(invoice.total_cents)} ({replaced})")
     n_matched, matched_cents = result.matched
     out += [f"  lines: {len(result.lines):,}   total: {display(result.total_cents)}",
-            f"  matched to inventory: {_count(n_matched)}, {display(matched_cents)}",
-            f"  unmatched (unattributed): {_count(len(result.lines) - n_matched)}, "
+            f"  matched to inventory: {plural(n_matched, 'line')}, {display(matched_cents)}",
+            f"  unmatched (unattributed): {plural(len(result.lines) - n_matched, 'line')}, "
             f"{display(result.total_cents - matched_cents)}"]
-    out += [f"    {reason}: {_count(n)}, {display(cents)}" for reason, (n, cents) in result.unmatched.items()]
+    out += [f"    {reason}: {plural(n, 'line')}, {display(cents)}" for reason, (n, cents) in result.unmatched.items()]
     tax_cents = sum(item.amount_cents for item in result.taxes)
     if result.taxes:
-        out.append(f"  taxes skipped (not COGS): {_count(len(result.taxes))}, {display(tax_cents)}; "
+        out.append(f"  taxes skipped (not COGS): {plural(len(result.taxes), 'line')}, {display(tax_cents)}; "
                    "--include-tax imports them as kind other")
     elif result.include_tax:
         out.append("  taxes: imported as kind other")
     if result.rounded:
-        out.append(f"  {_count(result.rounded, 'amount')} had sub-cent precision: each rounded half-up to the cent")
+        out.append(f"  {plural(result.rounded, 'amount')} had sub-cent precision: each rounded half-up to the cent")
     out.append("  by kind:")
     width = max((len(kind) for kind, _, _ in result.by_kind), default=0)
-    out += [f"    {kind.ljust(width)}  {display(cents):>14}  {_count(n)}" for kind, n, cents in result.by_kind]
+    out += [f"    {kind.ljust(width)}  {display(cents):>14}  {plural(n, 'line')}" for kind, n, cents in result.by_kind]
     unmatched = [line for line in result.lines if line.unmatched is not None]
     if unmatched:
         out.append(f"  unmatched lines{f' (first {UNMATCHED_SHOWN})' if len(unmatched) > UNMATCHED_SHOWN else ''}:")
@@ -348,7 +349,7 @@ def summary_json(result: ImportResult) -> dict:
         "period": str(result.period), "provider": PROVIDER, "currency": CURRENCY, "written": result.written,
         "database": result.database,
         "invoices": [{"provider_invoice_id": i.invoice.invoice_id, "sources": list(i.invoice.sources),
-                      "lines": len(i.lines), "total": fmt(sum(l.item.amount_cents for l in i.lines)),
+                      "lines": len(i.lines), "total": fmt(i.total_cents),
                       "replaced_lines": i.replaced_lines, "replaced_total": fmt(i.replaced_cents)}
                      for i in result.invoices],
         "lines": len(result.lines), "total": fmt(result.total_cents),
