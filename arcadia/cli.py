@@ -10,6 +10,7 @@ from arcadia import analytics, report
 from arcadia.db import database_url, describe, engine_for, is_demo
 from arcadia.embedded import get_engine
 from arcadia.errors import ArcadiaError, DatabaseUnavailable, InputError
+from arcadia.labels import plural
 from arcadia.money import display
 from arcadia.period import MAX_RANGE_MONTHS, UTC, Period, parse_instant, parse_months
 
@@ -159,7 +160,7 @@ def _print_accrual(a: analytics.Accrual) -> None:
         print(f"  estimate: COGS so far {display(e.estimated_cogs_cents)}, margin {display(e.estimated_margin_cents)} "
               f"({_pct(e.estimated_margin_pct)}); month-end COGS {display(e.projected_cogs_cents)}, margin "
               f"{display(e.projected_margin_cents)} ({_pct(e.projected_margin_pct)}); "
-              f"{len(e.without_rate)} resource(s) without a rate")
+              f"{plural(len(e.without_rate), 'resource')} without a rate")
     print()
     print(_table(["tenant", "subscription", "subtotal", "GST", "total", "projected"], [
         [q.subscription.tenant_id, q.subscription.id[:8], display(q.subtotal_cents), display(q.tax_cents),

@@ -242,7 +242,7 @@ def _write(conn: sa.Connection, result: ImportResult) -> None:
         lines.c.provider == PROVIDER, lines.c.provider_invoice_id.in_(ids),
         lines.c.period >= result.period.start, lines.c.period < result.period.end))
     if deleted.rowcount != result.replaced[0]:  # the lock makes this impossible; say so rather than miscount
-        raise DataError(f"the import expected to replace {result.replaced[0]} line(s) and deleted {deleted.rowcount}")
+        raise DataError(f"the import expected to replace {plural(result.replaced[0], 'line')} and deleted {deleted.rowcount}")
     rows = [(invoice.invoice.invoice_id, line) for invoice in result.invoices for line in invoice.lines]
     if not rows:
         return
@@ -250,7 +250,7 @@ def _write(conn: sa.Connection, result: ImportResult) -> None:
         written = conn.execute(sa.text(_sql("postgresql/do_import/insert_lines")), {
             **_columns(rows), "provider": PROVIDER, "period": result.period.start, "currency": CURRENCY}).one()._mapping
         if (int(written["line_count"]), int(written["amount_cents"])) != (len(rows), result.total_cents):
-            raise DataError(f"the import wrote {written['line_count']} line(s), {fmt(int(written['amount_cents']))}; "
+            raise DataError(f"the import wrote {plural(int(written['line_count']), 'line')}, {fmt(int(written['amount_cents']))}; "
                             f"it meant {len(rows)}, {fmt(result.total_cents)}")
     else:
         conn.execute(lines.insert(), [_row(invoice_id, line, result.period) for invoice_id, line in rows])

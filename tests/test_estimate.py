@@ -357,6 +357,11 @@ def test_api_and_cli_carry_the_estimate(case, capsys):
     assert code == 0 and response.json() == cli
     assert list(cli["estimate"]["overall"]) == OVERALL_KEYS and cli["estimate"]["overall"]["estimated_cogs"] == "31.51"
     assert cli["totals"]["subtotal"] == "30.00"
+    # The plain text names the estimate as one, with the figures of the JSON
+    assert main(["--database-url", url, "accrual", "--as-of", "2026-05-11T00:00:00Z"]) == 0
+    text = capsys.readouterr().out
+    assert "  estimate: COGS so far $31.51, margin -$1.51 (-5.0%);" in text
+    assert "; 2 resources without a rate" in text
 
 
 def test_the_estimate_matches_the_openapi_schema(case):
