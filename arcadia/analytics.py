@@ -219,10 +219,7 @@ def monthly_pnl(engine: sa.Engine, last: Period, months: int = 12, currency: str
 
 def _first_of(last: Period, months: int) -> Period:
     """The first of `months` months ending with `last` (`last` itself when `months` is 1 or less)."""
-    first = last
-    for _ in range(months - 1):
-        first = first.previous()
-    return first
+    return last.minus(max(months, 1) - 1)
 
 
 def _trend_currency(currencies: Mapping[Period, Collection[str]], last: Period) -> str:

@@ -166,9 +166,7 @@ def figures(period: Period, as_of: datetime) -> list[Figure]:
     """The six figures as the dashboard calls them, with their raw queries and naive twins."""
     from benchmarks import naive
 
-    first = period
-    for _ in range(TREND_MONTHS - 1):
-        first = first.previous()
+    first = period.minus(TREND_MONTHS - 1)
     month = {"period_start": period.start, "period_end": period.end}
     accrued = accrual_period(as_of)
     window = {"window_start": accrued.start_at, "window_end": as_of}

@@ -148,10 +148,7 @@ class Estimate:
 
 def _lookback(period: Period) -> list[Period]:
     """The LOOKBACK_MONTHS months before `period`, newest first."""
-    months = [period.previous()]
-    while len(months) < LOOKBACK_MONTHS:
-        months.append(months[-1].previous())
-    return months
+    return [period.minus(age) for age in range(1, LOOKBACK_MONTHS + 1)]
 
 
 def read(conn: sa.Connection, period: Period, as_of: datetime) -> tuple[list, dict[str, str]]:

@@ -64,6 +64,11 @@ class Period:
     def previous(self) -> Period:
         return Period.of(self.start - timedelta(days=1))
 
+    def minus(self, months: int) -> Period:
+        """The month `months` months before this one (this one for 0)."""
+        index = self.start.year * 12 + self.start.month - 1 - months
+        return Period(date(index // 12, index % 12 + 1, 1))
+
     def __str__(self) -> str:
         return self.start.isoformat()
 

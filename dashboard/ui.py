@@ -128,10 +128,7 @@ def preset_start(preset: str, last: Period) -> Period:
         return Period.parse(f"{last.start.year}-01")
     if preset == "Quarter to date":
         return Period.parse(f"{last.start.year}-{(last.start.month - 1) // 3 * 3 + 1:02d}")
-    first = last
-    for _ in range(2 if preset == "Last 3 months" else 11):
-        first = first.previous()
-    return first
+    return last.minus(2 if preset == "Last 3 months" else 11)
 
 
 def selected_months() -> Period | MonthRange:

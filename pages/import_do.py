@@ -37,9 +37,8 @@ def render(url: str) -> None:
         st.text(f"Shown: {describe(url)}\n{WRITE_URL_ENV}: {describe(database_url(write_url))}")
         write_url = None
 
-    months = [Period.parse(datetime.now(UTC))]
-    while len(months) < MONTHS_OFFERED:
-        months.append(months[-1].previous())
+    this_month = Period.parse(datetime.now(UTC))
+    months = [this_month.minus(back) for back in range(MONTHS_OFFERED)]
     month = st.selectbox("Invoice month", months, index=1, format_func=lambda p: p.label, key="import-month",
                          help="The month the invoice bills (every item must start in it); default: last month.")
     files = st.file_uploader("Invoice: the CSV export (Billing → the invoice → Download CSV), or the API's JSON pages",

@@ -57,6 +57,14 @@ def test_a_range_prints_and_counts_its_months(first, last, text, label, count):
     assert parse_months(None, first, last) == span
 
 
+@pytest.mark.parametrize("month", ["2026-04", "2026-01", "2025-12", "2000-03"])
+def test_a_month_minus_n_months_is_n_steps_back(month):
+    stepped = [Period.parse(month)]
+    for _ in range(25):
+        stepped.append(stepped[-1].previous())
+    assert [Period.parse(month).minus(back) for back in range(26)] == stepped
+
+
 def test_a_month_is_not_a_range_and_a_range_of_one_month_prints_as_it():
     assert parse_months("2026-04-17") == APRIL and isinstance(parse_months("2026-04"), Period)
     assert MonthRange.of(APRIL) == MonthRange(APRIL, APRIL) and MonthRange.of(MonthRange(MARCH, APRIL)).first == MARCH
