@@ -31,7 +31,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from arcadia.errors import InputError
+from arcadia.errors import InputError, shown
 from arcadia.period import UTC, Period, parse_instant
 
 PROVIDER = "digitalocean"
@@ -126,10 +126,10 @@ def parse_amount(text: object) -> Decimal:
         text = str(value)  # a JSON number: checked like text
     match = _AMOUNT.fullmatch(text) if isinstance(text, str) else None
     if not match or (match[1] and match[2]):
-        raise ValueError(f"bad amount {_shown(text)}: expected dollars such as $13.27, -$5.00 or $1,234.56")
+        raise ValueError(f"bad amount {shown(text)}: expected dollars such as $13.27, -$5.00 or $1,234.56")
     digits = match[3].replace(",", "")
     if len(digits.lstrip("0")) > MAX_AMOUNT_DIGITS:
-        raise ValueError(f"bad amount {_shown(text)}: out of range")
+        raise ValueError(f"bad amount {shown(text)}: out of range")
     value = Decimal(digits + (match[4] or ""))
     return -value if (match[1] or match[2]) else value
 
@@ -147,7 +147,7 @@ def parse_quantity(text: object, what: str) -> Decimal | None:
         text = str(text)
     match = _QUANTITY.fullmatch(text) if isinstance(text, str) else None
     if not match or len(match[1].replace(",", "").lstrip("0")) > MAX_QUANTITY_DIGITS:
-        raise ValueError(f"bad {what} {_shown(text)}: expected a number such as 744 or 12.5")
+        raise ValueError(f"bad {what} {shown(text)}: expected a number such as 744 or 12.5")
     value = Decimal(match[1].replace(",", "") + (match[2] or ""))
     return value if value.as_tuple().exponent >= -6 else value.quantize(MICRO_UNIT, rounding=ROUND_HALF_UP)
 
@@ -155,11 +155,6 @@ def parse_quantity(text: object, what: str) -> Decimal | None:
 def _unit(duration_unit: str | None) -> str:
     unit = (duration_unit or "hour").strip().lower()
     return "hour" if unit in ("hour", "hours", "hr", "hrs", "h") else unit
-
-
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "…'"
 
 
 class _Times:
@@ -185,7 +180,7 @@ class _Times:
             try:  # the API's '2020-01-01T00:00:00Z', or any ISO-8601
                 instant = parse_instant(value)
             except InputError:
-                raise ValueError(f"bad {what} time {_shown(value)}: expected e.g. 2019-01-13 09:39:51 +0000") from None
+                raise ValueError(f"bad {what} time {shown(value)}: expected e.g. 2019-01-13 09:39:51 +0000") from None
         if isinstance(value, str):
             self._seen[value] = instant
         return instant
@@ -220,7 +215,7 @@ def _text(value: object, name: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ValueError(f"bad {name} {_shown(value)}: expected text")
+        raise ValueError(f"bad {name} {shown(value)}: expected text")
     return value
 
 
@@ -310,7 +305,7 @@ def parse_page(doc: object, source: str, period: Period, locate=None, times: _Ti
     meta = doc.get("meta") if isinstance(doc.get("meta"), dict) else {}
     total = meta.get("total")
     if total is not None and (not isinstance(total, int) or isinstance(total, bool) or total < 0):
-        raise InputError(f"{source}: bad meta.total {_shown(total)}")
+        raise InputError(f"{source}: bad meta.total {shown(total)}")
     uuids = {m[1] for url in pages.values() if isinstance(url, str) for m in [_INVOICE_URL.search(url)] if m}
     if len(uuids) > 1:
         raise InputError(f"{source}: its links name more than one invoice ({', '.join(sorted(uuids))})")
@@ -399,7 +394,7 @@ def read_uploads(files: Sequence[tuple[str, bytes]], period: Period, invoice_id:
     if not files:
         raise InputError("no invoice file given: a CSV export or the API's JSON pages")
     if invoice_id is not None and not (0 < len(invoice_id) <= 200 and invoice_id.isprintable()):
-        raise InputError(f"invalid invoice id {_shown(invoice_id)}: up to 200 printable characters")
+        raise InputError(f"invalid invoice id {shown(invoice_id)}: up to 200 printable characters")
     seen: dict[str, str] = {}
     for name, data in files:
         if (twin := seen.get(digest(data))) is not None:

@@ -36,3 +36,9 @@ class DatabaseTimeout(DatabaseUnavailable):
 
 class AccessDenied(ArcadiaError):
     """The database is not one this configuration may show (fail closed)."""
+
+
+def shown(value: object) -> str:
+    """The offending value for an error message, cut short when huge."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "…'"

@@ -7,18 +7,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from datetime import date, datetime, time, timedelta, timezone
 
-from arcadia.errors import InputError
+from arcadia.errors import InputError, shown
 
 UTC = timezone.utc
 # Months outside these years are refused as input: arithmetic at datetime's edges would overflow.
 MIN_YEAR, MAX_YEAR = 1970, 9998
 _DATE_RE = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?", re.ASCII)
-
-
-def _shown(value: object) -> str:
-    """The offending value for an error message, cut short when huge."""
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "…'"
 
 
 @dataclass(frozen=True, order=True)
@@ -86,14 +80,14 @@ def _parse_month(value: object, name: str) -> Period:
         return Period.of(value)
     match = _DATE_RE.fullmatch(value.strip()) if isinstance(value, str) else None
     if not match:
-        raise InputError(f"invalid {name} {_shown(value)}: expected YYYY-MM-DD or YYYY-MM")
+        raise InputError(f"invalid {name} {shown(value)}: expected YYYY-MM-DD or YYYY-MM")
     year, month, day = (int(g) if g else 1 for g in match.groups())
     if not MIN_YEAR <= year <= MAX_YEAR:
-        raise InputError(f"invalid {name} {_shown(value)}: the year must be {MIN_YEAR}–{MAX_YEAR}")
+        raise InputError(f"invalid {name} {shown(value)}: the year must be {MIN_YEAR}–{MAX_YEAR}")
     try:
         return Period.of(date(year, month, day))
     except ValueError:
-        raise InputError(f"invalid {name} {_shown(value)}: no such date") from None
+        raise InputError(f"invalid {name} {shown(value)}: no such date") from None
 
 
 # A range is refused beyond ten years: every figure over it is one query, but its rows and warnings grow with it.
@@ -173,10 +167,10 @@ def parse_range(from_text: object, to_text: object) -> MonthRange:
     """
     first, last = _parse_month(from_text, "from"), _parse_month(to_text, "to")
     if last < first:
-        raise InputError(f"invalid range: from {_shown(from_text)} is after to {_shown(to_text)}")
+        raise InputError(f"invalid range: from {shown(from_text)} is after to {shown(to_text)}")
     months = MonthRange(first, last)
     if months.months > MAX_RANGE_MONTHS:
-        raise InputError(f"invalid range from {_shown(from_text)} to {_shown(to_text)}: "
+        raise InputError(f"invalid range from {shown(from_text)} to {shown(to_text)}: "
                          f"{months.months} months, at most {MAX_RANGE_MONTHS}")
     return months
 
@@ -187,7 +181,7 @@ def parse_months(period: object = None, from_text: object = None, to_text: objec
     The API's query parameters and the CLI's --period, --from, --to both come here: one set of rules and messages.
     """
     if period is not None and (from_text is not None or to_text is not None):
-        given = ", ".join(f"{name} {_shown(value)}" for name, value in
+        given = ", ".join(f"{name} {shown(value)}" for name, value in
                           (("period", period), ("from", from_text), ("to", to_text)) if value is not None)
         raise InputError(f"give 'period', or 'from' and 'to', not both: {given}")
     if period is not None:
@@ -197,7 +191,7 @@ def parse_months(period: object = None, from_text: object = None, to_text: objec
                          "or 'from' and 'to' (YYYY-MM) for a range of months")
     if from_text is None or to_text is None:
         given, value, missing = ("from", from_text, "to") if to_text is None else ("to", to_text, "from")
-        raise InputError(f"{given} {_shown(value)} is given without {missing!r}: a range needs 'from' and 'to' "
+        raise InputError(f"{given} {shown(value)} is given without {missing!r}: a range needs 'from' and 'to' "
                          "(YYYY-MM, both months included)")
     return parse_range(from_text, to_text)
 
@@ -208,7 +202,7 @@ def parse_instant(value: object) -> datetime:
         try:
             return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         except OverflowError:  # 0001-01-01T00:00+01:00 is before the first instant Python can hold in UTC
-            raise InputError(f"invalid instant {_shown(value.isoformat())}: outside the years 1–9999 in UTC") from None
+            raise InputError(f"invalid instant {shown(value.isoformat())}: outside the years 1–9999 in UTC") from None
     if isinstance(value, date):
         return datetime.combine(value, time(0), UTC)
     if isinstance(value, str) and value.strip() and value.isascii() and value.isprintable() and len(value) <= 40:
@@ -218,7 +212,7 @@ def parse_instant(value: object) -> datetime:
             instant = None
         if instant is not None and MIN_YEAR <= instant.year <= MAX_YEAR:
             return instant
-    raise InputError(f"invalid instant {_shown(value)}: expected ISO-8601, e.g. 2026-04-15T12:00:00Z")
+    raise InputError(f"invalid instant {shown(value)}: expected ISO-8601, e.g. 2026-04-15T12:00:00Z")
 
 
 def accrual_period(as_of: datetime) -> Period:
@@ -230,6 +224,6 @@ def accrual_period(as_of: datetime) -> Period:
     instant = parse_instant(as_of)
     period = Period.parse(instant - timedelta(microseconds=1))
     if not MIN_YEAR <= period.start.year <= MAX_YEAR:
-        raise InputError(f"invalid instant {_shown(instant.isoformat())}: its accrual month {period.label} "
+        raise InputError(f"invalid instant {shown(instant.isoformat())}: its accrual month {period.label} "
                          f"is outside {MIN_YEAR}–{MAX_YEAR}")
     return period
