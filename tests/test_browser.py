@@ -130,7 +130,8 @@ def cell(page, text, within=""):
 
 def test_drill_into_a_tenant_by_the_picker(server, page):
     base, _ = server
-    open_page(page, f"{base}/tenants?period=2026-10", "By tenant · October 2026")
+    # Settled: the charts above the picker have drawn, so it does not move under the click.
+    open_settled(page, f"{base}/tenants?period=2026-10", "By tenant · October 2026")
     picker = page.locator('[data-testid="stSelectbox"]').filter(has_text="Tenant")
     picker.click()
     page.get_by_role("option").first.wait_for(timeout=TIMEOUT)  # the list is open (on a busy machine it takes a while)
