@@ -15,6 +15,7 @@ from arcadia.money import display
 from arcadia.period import MAX_RANGE_MONTHS, UTC, Period, parse_instant, parse_months
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+DO_API_URL = "https://api.digitalocean.com"
 PERIOD_HELP = "the month: YYYY-MM, or any date of it YYYY-MM-DD"
 DATABASE_URL_HELP = "SQLAlchemy URL (default: $ARCADIA_DATABASE_URL, else the embedded demo)"
 
@@ -90,16 +91,33 @@ def build_parser() -> argparse.ArgumentParser:
     roll.add_argument("--period", required=True, help=PERIOD_HELP)
 
     imp = sub.add_parser("import-do", help="import a DigitalOcean invoice as cost lines (CSV export, the API's JSON "
-                                           "pages, or the API itself); re-importing an invoice replaces its lines")
+                                           "pages, or the API itself): it is put in place for its account and month, "
+                                           "replacing what was there")
     imp.add_argument("files", nargs="*", metavar="FILE", help="the invoice's CSV export, or its JSON pages")
-    imp.add_argument("--period", required=True, help=PERIOD_HELP + "; the invoice's month (every item must start in it)")
+    imp.add_argument("--period", help=PERIOD_HELP + "; the invoice's month (every item must start in it); with "
+                                      "--api --invoice preview the API names the month")
+    imp.add_argument("--account", default=None,
+                     help="the DigitalOcean account (team) the invoice is of: each account's month holds one invoice "
+                          "(default 'default')")
     imp.add_argument("--api", action="store_true", help="fetch the invoice from the API (token in $DIGITALOCEAN_TOKEN)")
-    imp.add_argument("--invoice", metavar="UUID", help="with --api: the invoice to fetch; with files: the id to store "
-                                                       "the lines under (default: derived from the files)")
-    imp.add_argument("--api-url", default="https://api.digitalocean.com", help="the API's base URL (default %(default)s)")
+    imp.add_argument("--invoice", metavar="UUID", help="with --api: the invoice to fetch, or 'preview' for the month in "
+                                                       "progress; with files: the id to store the lines under "
+                                                       "(default: derived from the files)")
+    imp.add_argument("--api-url", default=DO_API_URL, help="the API's base URL (default %(default)s)")
     imp.add_argument("--include-tax", action="store_true", help="import Taxes items too, as kind other (not COGS by default)")
+    imp.add_argument("--remove", action="store_true", help="take the account's month back out (--period): delete the "
+                                                           "cost lines of what is in place, in one transaction")
     imp.add_argument("--dry-run", action="store_true", help="parse and match, print the summary, write nothing")
     imp.add_argument("--json", action="store_true", help="print the import summary as JSON")
+
+    sync = sub.add_parser("sync-do", help="bring a DigitalOcean account's cost lines up to date from the API (daily, "
+                                          "from cron): final invoices not in place yet and the current preview")
+    sync.add_argument("--api-url", default=DO_API_URL, help="the API's base URL (default %(default)s)")
+    sync.add_argument("--account", default=None, help="the account the token is of (default 'default'); one run "
+                                                      "per DigitalOcean team, each with its own token")
+    sync.add_argument("--months", type=int, default=3, metavar="N",
+                      help="final invoices of the last N months are imported when not in place (default 3, 1-24)")
+    sync.add_argument("--json", action="store_true", help="print what the run did as JSON")
 
     bench = sub.add_parser("bench", help="time every figure three ways (project, raw SQL, pandas) and the pages")
     from arcadia import bench as bench_module
@@ -178,6 +196,76 @@ def _emit(args, doc: dict, rows: list[dict], printer, figure) -> None:
         print(f"warning: {warning}", file=sys.stderr)
 
 
+def _import_do(args) -> int:
+    from arcadia import do_api, do_import, do_invoice
+
+    account = do_import.check_account(args.account)
+    engine = get_engine(args.database_url, reader=False)  # the writer: this command writes cost lines
+    if args.remove:
+        if args.files or args.api or args.invoice or args.dry_run:
+            raise InputError("--remove takes --account and --period only: it removes what is in place")
+        if args.period is None:
+            raise InputError("--remove needs --period (the month to take out)")
+        removed = do_import.remove(engine, Period.parse(args.period), account)
+        print(do_import.removal_text(removed, describe(engine.url.render_as_string(hide_password=False))))
+        return EXIT_OK
+    if args.api == bool(args.files) or (args.api and not args.invoice):
+        raise InputError("give the invoice's files (its CSV export or JSON pages), or --api --invoice UUID "
+                         "(or --invoice preview)")
+    if args.api:
+        token = do_api.token_from_env()
+        try:
+            invoice, period = _fetch(args, token)
+        except ArcadiaError as exc:
+            raise type(exc)(str(exc).replace(token, "[token]")) from None
+    else:
+        if args.period is None:
+            raise InputError("--period is needed with files: the invoice's month (YYYY-MM)")
+        period = Period.parse(args.period)
+        invoice = do_invoice.read_files(args.files, period, args.invoice)
+    result = (do_import.preview if args.dry_run else do_import.import_invoices)(
+        engine, invoice, period, include_tax=args.include_tax, account=account)
+    print(report.dumps(do_import.summary_json(result)) if args.json else do_import.summary_text(result))
+    return EXIT_OK
+
+
+def _fetch(args, token: str):
+    """The invoice --api names (a UUID, or 'preview': the month and as-of come from the API's list)."""
+    from arcadia import do_api
+
+    asked = None if args.period is None else Period.parse(args.period)
+    if args.invoice.strip().lower() != do_api.PREVIEW_KEYWORD:
+        if asked is None:
+            raise InputError("--period is needed with --api --invoice UUID: the invoice's month (YYYY-MM)")
+        return [do_api.fetch_invoice(args.invoice, asked, token, args.api_url)], asked
+    preview = do_api.list_invoices(token, args.api_url).preview
+    if preview is None:
+        raise ArcadiaError("the API lists no invoice preview for this account")
+    if asked is not None and asked != preview.period:
+        raise InputError(f"--period {args.period} is not the preview's month: the API's preview is of "
+                         f"{preview.period.label}")
+    invoice = do_api.fetch_invoice(preview.invoice_uuid, preview.period, token, args.api_url, source="preview",
+                                   as_of=preview.updated_at or datetime.now(UTC), ask_as=do_api.PREVIEW_KEYWORD)
+    return [invoice], preview.period
+
+
+def _sync_do(args) -> int:
+    from arcadia import do_api, do_import, sync_do
+
+    account = do_import.check_account(args.account)
+    if not 1 <= args.months <= 24:
+        raise InputError(f"--months {args.months}: expected 1 to 24")
+    do_api.api_origin(args.api_url)  # a bad URL is bad input (exit 2), before anything is asked
+    token = do_api.token_from_env()
+    engine = get_engine(args.database_url, reader=False)  # the writer: cost lines and the sync record
+    try:
+        result = sync_do.sync(engine, token, datetime.now(UTC), args.api_url, account, args.months)
+    except ArcadiaError as exc:
+        raise type(exc)(str(exc).replace(token, "[token]")) from None
+    print(report.dumps(sync_do.to_json(result)) if args.json else sync_do.to_text(result))
+    return EXIT_OK
+
+
 def run(args) -> int:
     if args.command == "db":
         engine = engine_for(database_url(args.database_url))
@@ -230,18 +318,9 @@ def run(args) -> int:
         print(report.dumps(health.to_json(found)) if args.json else health.to_text(found))
         return EXIT_FAILED if found.errors else EXIT_OK  # for cron: errors fail the run, warnings do not
     if args.command == "import-do":
-        from arcadia import do_api, do_import, do_invoice
-
-        period = Period.parse(args.period)
-        if args.api == bool(args.files) or (args.api and not args.invoice):
-            raise InputError("give the invoice's files (its CSV export or JSON pages), or --api --invoice UUID")
-        invoices = ([do_api.fetch_invoice(args.invoice, period, do_api.token_from_env(), args.api_url)] if args.api
-                    else do_invoice.read_files(args.files, period, args.invoice))
-        engine = get_engine(args.database_url, reader=False)  # the writer: this command writes cost lines
-        result = (do_import.preview if args.dry_run else do_import.import_invoices)(
-            engine, invoices, period, include_tax=args.include_tax)
-        print(report.dumps(do_import.summary_json(result)) if args.json else do_import.summary_text(result))
-        return EXIT_OK
+        return _import_do(args)
+    if args.command == "sync-do":
+        return _sync_do(args)
     if args.command in ("margin", "by-kind"):
         period = parse_months(args.period, args.from_month, args.to_month)
     elif args.command in ("rollup", "cost-lines"):

@@ -1,4 +1,5 @@
-"""Fetch a DigitalOcean invoice from the API: `GET /v2/customers/my/invoices/{uuid}`, every page.
+"""DigitalOcean's billing API: an invoice's items (`GET /v2/customers/my/invoices/{uuid}` or `…/preview`, every
+page), the list of invoices with the current preview (`GET /v2/customers/my/invoices`), and the balance.
 
 Standard library only (urllib). Pages are followed through `links.pages.next`, only on the API's own
 origin (the token is never sent anywhere else). 429 and 5xx answers, and connections that fail, are
@@ -17,15 +18,16 @@ import os
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote, urlsplit
 
-from arcadia.do_invoice import Invoice, Page, combine_pages, parse_page
-from arcadia.errors import ArcadiaError, InputError
-from arcadia.period import UTC, Period
+from arcadia.do_invoice import FINAL, PREVIEW, Invoice, Page, combine_pages, parse_amount, parse_page
+from arcadia.errors import ArcadiaError, InputError, shown
+from arcadia.period import UTC, Period, parse_instant
 
 DEFAULT_API_URL = "https://api.digitalocean.com"
 TOKEN_ENV = "DIGITALOCEAN_TOKEN"
@@ -37,6 +39,7 @@ TOTAL_WAIT_SECONDS = 60.0
 REQUEST_TIMEOUT_SECONDS = 30.0
 MAX_PAGES = 10_000
 RETRIED = {429, 500, 502, 503, 504}
+MAX_BODY_BYTES = 64 * 2**20  # an invoice page of 200 items is ~100 KB
 
 
 def token_from_env(env=None) -> str:
@@ -46,33 +49,147 @@ def token_from_env(env=None) -> str:
     return token
 
 
+PREVIEW_KEYWORD = "preview"  # the API's name for the month in progress's invoice, in place of a UUID
+
+
+@dataclass(frozen=True)
+class Listed:
+    """An invoice as `GET /v2/customers/my/invoices` lists it: a final one, or the daily preview."""
+
+    invoice_uuid: str
+    period: Period  # from its invoice_period 'YYYY-MM': the month comes from the API, never guessed
+    amount: Decimal
+    updated_at: datetime | None
+    source: str  # FINAL or PREVIEW
+
+
+@dataclass(frozen=True)
+class Listing:
+    invoices: tuple[Listed, ...]  # the final invoices, newest month first
+    preview: Listed | None
+
+
 def fetch_invoice(invoice_uuid: str, period: Period, token: str, api_url: str = DEFAULT_API_URL,
-                  sleep: Callable[[float], None] = time.sleep) -> Invoice:
-    """Every item of the invoice, page after page, checked like the JSON files (every item in `period`)."""
+                  sleep: Callable[[float], None] = time.sleep, source: str = FINAL,
+                  as_of: datetime | None = None, ask_as: str | None = None) -> Invoice:
+    """Every item of the invoice, page after page, checked like the JSON files (every item in `period`).
+
+    `ask_as` is the name asked for in the URL when it is not the UUID (the preview: 'preview'); the pages'
+    links may then name either. The lines are stored under `invoice_uuid`, as a `source` (FINAL or PREVIEW).
+    """
     invoice_uuid = invoice_uuid.strip()
-    if not invoice_uuid or not all(c.isalnum() or c == "-" for c in invoice_uuid):
-        raise InputError(f"invalid invoice {invoice_uuid!r}: expected the invoice's UUID (or 'preview')")
+    for name in (invoice_uuid, ask_as or invoice_uuid):
+        if not name or len(name) > 100 or not all(c.isascii() and (c.isalnum() or c == "-") for c in name):
+            raise InputError(f"invalid invoice {shown(name)}: expected the invoice's UUID (or 'preview')")
+    asked = ask_as or invoice_uuid
     base = api_url.rstrip("/")
     origin = _origin(base)
-    url = f"{base}/v2/customers/my/invoices/{quote(invoice_uuid)}?per_page={PER_PAGE}"
+    url = f"{base}/v2/customers/my/invoices/{quote(asked)}?per_page={PER_PAGE}"
     pages: list[Page] = []
-    seen, budget = set(), _Budget()
-    while url is not None:
-        if url in seen or len(pages) >= MAX_PAGES:
-            raise ArcadiaError(f"the API's pages of invoice {invoice_uuid} do not end (page {len(pages) + 1}: {url})")
-        seen.add(url)
-        source = f"API page {len(pages) + 1}"
-        doc = _get_json(url, token, source, budget, sleep)
-        page = parse_page(doc, source, period)
-        if page.invoice_uuid not in (None, invoice_uuid):
-            raise ArcadiaError(f"{source}: the API's links name invoice {page.invoice_uuid}, not {invoice_uuid}")
+    for page in _pages(url, token, origin, f"invoice {asked}", sleep,
+                       lambda doc, where: parse_page(doc, where, period)):
+        if page.invoice_uuid not in (None, invoice_uuid, asked):
+            raise ArcadiaError(f"API page {len(pages) + 1}: the API's links name invoice {page.invoice_uuid}, "
+                               f"not {invoice_uuid}")
         pages.append(page)
-        url = page.next_url
+    return Invoice(invoice_uuid, (f"{origin} {'preview' if source == PREVIEW else 'invoice'} {invoice_uuid} "
+                                  f"({len(pages)} page{'s' * (len(pages) != 1)})",),
+                   combine_pages(pages, f"invoice {invoice_uuid}"), source, as_of)
+
+
+def list_invoices(token: str, api_url: str = DEFAULT_API_URL, sleep: Callable[[float], None] = time.sleep) -> Listing:
+    """The account's invoices and its current preview (`GET /v2/customers/my/invoices`, every page)."""
+    base = api_url.rstrip("/")
+    origin = _origin(base)
+    finals: dict[str, Listed] = {}
+    preview = None
+    for doc in _pages(f"{base}/v2/customers/my/invoices?per_page={PER_PAGE}", token, origin, "the invoice list",
+                      sleep, _list_page):
+        for listed in doc["invoices"]:
+            finals[listed.invoice_uuid] = listed
+        preview = doc["preview"] or preview
+    ordered = sorted(finals.values(), key=lambda i: (i.period.start, i.invoice_uuid), reverse=True)
+    return Listing(tuple(ordered), preview)
+
+
+def month_to_date_usage(token: str, api_url: str = DEFAULT_API_URL,
+                        sleep: Callable[[float], None] = time.sleep) -> tuple[Decimal, datetime | None]:
+    """The account's usage so far this month and when DigitalOcean computed it (`GET /v2/customers/my/balance`)."""
+    base = api_url.rstrip("/")
+    doc = _get_json(f"{base}/v2/customers/my/balance", token, "the balance", _Budget(), sleep)
+    where = "the balance"
+    if not isinstance(doc, dict):
+        raise ArcadiaError(f"{where}: the API's answer is not a JSON object")
+    try:
+        usage = parse_amount(doc.get("month_to_date_usage"))
+    except ValueError as exc:
+        raise ArcadiaError(f"{where}: month_to_date_usage: {exc}") from None
+    return usage, _instant_or_none(doc.get("generated_at"), f"{where}: generated_at")
+
+
+def _list_page(doc: object, where: str) -> dict:
+    """One page of the invoice list: its final invoices and its preview, each checked."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("invoices", []), list):
+        raise ArcadiaError(f"{where}: not a DigitalOcean invoice list (no \"invoices\" list)")
+    invoices = [_listed(raw, f"{where} invoice {n}", FINAL) for n, raw in enumerate(doc.get("invoices") or [], 1)]
+    raw_preview = doc.get("invoice_preview")
+    preview = None if raw_preview in (None, {}) else _listed(raw_preview, f"{where} invoice_preview", PREVIEW)
+    return {"invoices": invoices, "preview": preview, "next": _next_url(doc)}
+
+
+def _listed(raw: object, where: str, source: str) -> Listed:
+    if not isinstance(raw, dict):
+        raise ArcadiaError(f"{where}: an invoice is a JSON object, not {type(raw).__name__}")
+    uuid = raw.get("invoice_uuid")
+    if not isinstance(uuid, str) or not uuid.strip() or len(uuid) > 100 or not all(
+            c.isascii() and (c.isalnum() or c == "-") for c in uuid.strip()):
+        raise ArcadiaError(f"{where}: bad invoice_uuid {shown(uuid)}")
+    month = raw.get("invoice_period")
+    if not isinstance(month, str) or len(month.strip()) != 7:
+        raise ArcadiaError(f"{where}: bad invoice_period {shown(month)}: expected YYYY-MM")
+    try:
+        period, amount = Period.parse(month.strip()), parse_amount(raw.get("amount"))
+    except (InputError, ValueError) as exc:
+        raise ArcadiaError(f"{where}: {exc}") from None
+    return Listed(uuid.strip(), period, amount, _instant_or_none(raw.get("updated_at"), f"{where}: updated_at"), source)
+
+
+def _instant_or_none(value: object, where: str) -> datetime | None:
+    if value is None or value == "":
+        return None
+    try:
+        return parse_instant(value)
+    except InputError as exc:
+        raise ArcadiaError(f"{where}: {exc}") from None
+
+
+def _next_url(doc: dict) -> str | None:
+    links = doc.get("links") if isinstance(doc.get("links"), dict) else {}
+    pages = links.get("pages") if isinstance(links.get("pages"), dict) else {}
+    return pages.get("next") if isinstance(pages.get("next"), str) else None
+
+
+def _pages(url: str, token: str, origin: str, what: str, sleep, parse) -> Iterator:
+    """Each page of a paginated answer, parsed (`parse(doc, where)`), following links.pages.next on the API's own
+    origin only (the token is never sent anywhere else), bounded in count and never looping."""
+    seen, budget, n = set(), _Budget(), 0
+    while url is not None:
+        if url in seen or n >= MAX_PAGES:
+            raise ArcadiaError(f"the API's pages of {what} do not end (page {n + 1}: {url})")
+        seen.add(url)
+        n += 1
+        where = f"API page {n}"
+        page = parse(_get_json(url, token, where, budget, sleep), where)
+        yield page
+        url = page["next"] if isinstance(page, dict) else page.next_url
         if url is not None and _origin(url) != origin:
-            raise ArcadiaError(f"{source}: the next page is on another host ({_origin(url)}); the token is only "
+            raise ArcadiaError(f"{where}: the next page is on another host ({_origin(url)}); the token is only "
                                f"sent to {origin}")
-    return Invoice(invoice_uuid, (f"{origin} invoice {invoice_uuid} ({len(pages)} page{'s' * (len(pages) != 1)})",),
-                   combine_pages(pages, f"invoice {invoice_uuid}"))
+
+
+def api_origin(url: str) -> str:
+    """The scheme and host of the API's URL, the only place the token is sent; InputError when it is no URL."""
+    return _origin(url)
 
 
 def _origin(url: str) -> str:
@@ -89,16 +206,32 @@ class _Budget:
         self.waited = 0.0
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Redirects are not followed: urllib would send the token along to wherever they point."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
 def _get_json(url: str, token: str, source: str, budget: _Budget, sleep) -> object:
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}", "Accept": "application/json",
                                                    "User-Agent": "arcadia-import-do"})
     for attempt in range(1, TRIES + 1):
         retry_after = None
         try:
-            with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS) as response:
-                body = response.read()
+            with _OPENER.open(request, timeout=REQUEST_TIMEOUT_SECONDS) as response:
+                body = response.read(MAX_BODY_BYTES + 1)
+            if len(body) > MAX_BODY_BYTES:
+                raise ArcadiaError(f"{source}: the API's answer is larger than {MAX_BODY_BYTES // 2**20} MiB")
             break
         except urllib.error.HTTPError as exc:
+            if 300 <= exc.code < 400:
+                raise ArcadiaError(f"{source}: the API answered {exc.code} (a redirect to "
+                                   f"{_redirect_host(exc)}); redirects are not followed, so the token stays with "
+                                   "the API") from None
             if exc.code in (401, 403):
                 raise InputError(f"{source}: the API refused the token ({exc.code} {exc.reason}): check "
                                  f"${TOKEN_ENV} (it needs read access to billing)") from None
@@ -120,6 +253,13 @@ def _get_json(url: str, token: str, source: str, budget: _Budget, sleep) -> obje
         return json.loads(body, parse_float=Decimal)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ArcadiaError(f"{source}: the API's answer is not JSON ({exc})") from None
+
+
+def _redirect_host(exc: urllib.error.HTTPError) -> str:
+    try:
+        return _origin(exc.headers.get("Location") or "")
+    except InputError:
+        return "an unreadable address"
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -23,19 +23,21 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache, cached_property
+from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from arcadia import db, schema
-from arcadia.do_invoice import CURRENCY, PROVIDER, Invoice, Item
-from arcadia.errors import ArcadiaError, DatabaseUnavailable, DataError, InputError
+from arcadia.do_invoice import CURRENCY, FILE, FINAL, PREVIEW, PROVIDER, Invoice, Item
+from arcadia.errors import ArcadiaError, DatabaseUnavailable, DataError, InputError, shown
 from arcadia.labels import plural
 from arcadia.money import display, fmt
-from arcadia.period import Period
+from arcadia.period import Period, iso
 
 NO_MATCH = "no resource id and no name match"
 SEVERAL = "several candidates"
@@ -44,8 +46,10 @@ REASONS = (NO_MATCH, SEVERAL, UNKNOWN_ID)
 # Which inventory kinds an item's name is looked up in (default: its own kind). Backups are not resources
 # of their own at DigitalOcean: they bill under the droplet's name, to the droplet's tenant.
 LOOKUP_KINDS = {"backup": ("droplet",)}
+DEFAULT_ACCOUNT = "default"
+SOURCE_WORDS = {FINAL: "final invoice", PREVIEW: "preview", FILE: "file export"}
 GRANTS = ("nothing was written. The writing role needs SELECT on cloud_resources and cloud_deployments, SELECT, "
-          "INSERT and DELETE on cloud_cost_lines and, on PostgreSQL (the pre-aggregate triggers run as the caller), "
+          "INSERT and DELETE on cloud_cost_lines, provider_invoices and provider_syncs and, on PostgreSQL (the pre-aggregate triggers run as the caller), "
           "SELECT, INSERT, UPDATE and DELETE on agg_cost_tenant, agg_cost_kind and agg_pnl_deployment: the README "
           "gives the SQL")
 
@@ -85,6 +89,31 @@ class InvoiceImport:
 
 
 @dataclass(frozen=True)
+class InPlace:
+    """What a provider account's month holds (a row of provider_invoices): the one source of its cost lines."""
+
+    account: str
+    period: Period
+    provider_invoice_id: str
+    source: str  # FINAL, PREVIEW or FILE
+    as_of: datetime | None  # a preview's updated_at
+    lines_through: datetime | None  # the instant its lines run to
+    described: str
+    line_count: int
+    amount_cents: int
+    imported_at: datetime | None
+
+    @property
+    def words(self) -> str:
+        """'final invoice 2a1b…', 'preview as of 2026-12-05 06:00 UTC', 'file export invoice.csv'."""
+        if self.source == PREVIEW and self.as_of is not None:
+            return f"preview {self.provider_invoice_id} as of {self.as_of:%Y-%m-%d %H:%M} UTC"
+        if self.source == FILE:
+            return f"file export {self.described}"
+        return f"{SOURCE_WORDS.get(self.source, self.source)} {self.provider_invoice_id}"
+
+
+@dataclass(frozen=True)
 class ImportResult:
     """What an import wrote (or, for a preview, would write), with the matching counted every way."""
 
@@ -95,6 +124,9 @@ class ImportResult:
     invoices: tuple[InvoiceImport, ...]
     kept: tuple[tuple[str, int, int], ...]  # other invoices of the month, left as they are: id, lines, cents
     warnings: tuple[str, ...] = field(default=())
+    account: str = DEFAULT_ACCOUNT
+    before: InPlace | None = None  # what was in place for the account's month
+    skipped: str | None = None  # why nothing is (or would be) written: what is in place already wins
 
     @cached_property
     def lines(self) -> tuple[Line, ...]:
@@ -174,40 +206,110 @@ class Inventory:
         return Line(item, None, None, NO_MATCH, None)
 
 
-def preview(engine: sa.Engine, invoices: Sequence[Invoice], period: Period, include_tax: bool = False) -> ImportResult:
+def preview(engine: sa.Engine, invoices: Sequence[Invoice], period: Period, include_tax: bool = False,
+            account: str = DEFAULT_ACCOUNT) -> ImportResult:
     """What `import_invoices` would do, without writing (a read-only engine will do)."""
     with db.connect(engine) as conn, conn.begin():
-        return _plan(conn, invoices, period, include_tax, written=False)
+        return _plan(conn, invoices, period, include_tax, written=False, account=account)
 
 
 def import_invoices(engine: sa.Engine, invoices: Sequence[Invoice], period: Period,
-                    include_tax: bool = False) -> ImportResult:
-    """Replace each invoice's cost lines of `period` with its items, matched to the inventory, in one transaction."""
+                    include_tax: bool = False, account: str = DEFAULT_ACCOUNT) -> ImportResult:
+    """Put the invoice in place for the account's month, in one transaction: its items, matched to the inventory,
+    replace the cost lines of what was in place (and any earlier copy of the same invoice). A preview never
+    replaces the final invoice, nor a newer preview: then nothing is written (`skipped` says why)."""
+    with _writing(engine) as conn:
+        result = _plan(conn, invoices, period, include_tax, written=True, account=account)
+        if result.skipped is None:
+            _write(conn, result)
+    return result if result.skipped is None else _unwritten(result)
+
+
+def remove(engine: sa.Engine, period: Period, account: str = DEFAULT_ACCOUNT) -> InPlace:
+    """Take the account's month back out: delete the cost lines of what is in place, and its record, in one
+    transaction. Lines the importer did not write are not touched. InputError when nothing is in place."""
+    account = check_account(account)
+    with _writing(engine) as conn:
+        before = in_place(conn, period).get(account)
+        if before is None:
+            raise InputError(f"nothing is in place for account {shown(account)} in {period.label}: "
+                             "`python -m arcadia check` lists what is")
+        _delete_lines(conn, period, [before.provider_invoice_id])
+        _forget(conn, period, account)
+    return before
+
+
+@contextmanager
+def _writing(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A transaction that holds the importer's lock: one import (or removal) at a time, on the whole database
+    (whatever the month: the pre-aggregates' rows of tenants two months share would otherwise deadlock)."""
     try:
         with db.connect(engine) as conn, conn.begin():
-            for invoice_id in sorted({invoice.invoice_id for invoice in invoices}):  # sorted: no deadlock
-                db.fetch(conn, "do_import/lock_invoice", lock_key=f"{PROVIDER}/{invoice_id}/{period}")
-            result = _plan(conn, invoices, period, include_tax, written=True)
-            _write(conn, result)
+            db.fetch(conn, "do_import/lock_invoice", lock_key=f"{PROVIDER}/import")
+            yield conn
     except sa.exc.DBAPIError as exc:
-        raise _write_error(exc, engine) from None
+        raise write_error(exc, engine) from None
     except DataError as exc:  # a read of the import refused (db.fetch's message): say which grants it needs
         if "permission denied" in str(exc).lower():
             raise ArcadiaError(f"{exc}; {GRANTS}") from None
         raise
-    return result
 
 
-def _check_ids(invoices: Sequence[Invoice]) -> None:
-    ids = Counter(invoice.invoice_id for invoice in invoices)
-    twice = sorted(invoice_id for invoice_id, n in ids.items() if n > 1)
-    if twice:  # the second would replace the first within the same import
-        raise InputError(f"invoice {twice[0]} is given twice in one import: give its files once")
+def _unwritten(result: ImportResult) -> ImportResult:
+    return ImportResult(result.period, result.database, False, result.include_tax, result.invoices, result.kept,
+                        result.warnings, result.account, result.before, result.skipped)
+
+
+def check_account(account: str | None) -> str:
+    """A provider account's name as given (`--account`): 1-100 printable characters; default 'default'."""
+    account = DEFAULT_ACCOUNT if account is None else account.strip()
+    if not (0 < len(account) <= 100 and account.isprintable()):
+        raise InputError(f"invalid account {shown(account)}: a name of 1 to 100 printable characters, e.g. 'default' "
+                         "or the DigitalOcean team's name")
+    return account
+
+
+def in_place(conn: sa.Connection, period: Period) -> dict[str, InPlace]:
+    """What is in place for each account in `period` (provider_invoices), by account."""
+    table = schema.provider_invoices
+    rows = conn.execute(sa.select(table).where(table.c.provider == PROVIDER, table.c.period == period.start))
+    return {row.account: _in_place(row) for row in rows}
+
+
+def _in_place(row) -> InPlace:
+    return InPlace(row.account, Period(row.period), row.provider_invoice_id, row.source, row.as_of,
+                   row.lines_through, row.described, int(row.line_count), int(row.amount_cents), row.imported_at)
+
+
+def _why_not(before: InPlace | None, invoice: Invoice) -> str | None:
+    """Why `invoice` does not replace what is in place, or None when it does: a preview never replaces the final
+    invoice, nor a newer (or the same) preview; an invoice or a file export replaces anything."""
+    if before is None or invoice.source != PREVIEW:
+        return None
+    if before.source == FINAL:
+        return f"the final invoice {before.provider_invoice_id} is in place: a preview does not replace it"
+    if before.source == PREVIEW and before.as_of is not None and invoice.as_of is not None:
+        if before.as_of > invoice.as_of:
+            return (f"a newer preview is in place (as of {before.as_of:%Y-%m-%d %H:%M} UTC; this one is of "
+                    f"{invoice.as_of:%Y-%m-%d %H:%M} UTC)")
+        if before.as_of == invoice.as_of and before.provider_invoice_id == invoice.invoice_id:
+            return f"this preview (as of {invoice.as_of:%Y-%m-%d %H:%M} UTC) is in place already"
+    return None
 
 
 def _plan(conn: sa.Connection, invoices: Sequence[Invoice], period: Period, include_tax: bool,
-          written: bool) -> ImportResult:
-    _check_ids(invoices)
+          written: bool, account: str = DEFAULT_ACCOUNT) -> ImportResult:
+    account = check_account(account)
+    if len(invoices) != 1:  # one source per account and month (CONTRACT §3 "Provider invoices in place")
+        raise InputError(f"one invoice per import, not {len(invoices)}: an account's month holds one source "
+                         "(another DigitalOcean team's invoice: import it with its own --account)")
+    invoice = invoices[0]
+    places = in_place(conn, period)
+    before = places.get(account)
+    elsewhere = {p.provider_invoice_id: p.account for p in places.values() if p.account != account}
+    if invoice.invoice_id in elsewhere:
+        raise InputError(f"invoice {invoice.invoice_id} is in place for account {shown(elsewhere[invoice.invoice_id])} "
+                         f"in {period.label}: import it under that account, or remove it there first")
     inventory = Inventory(db.fetch(conn, "do_import/inventory", provider=PROVIDER,
                                    period_start=period.start_at, period_end=period.end_at))
     stored: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -215,34 +317,70 @@ def _plan(conn: sa.Connection, invoices: Sequence[Invoice], period: Period, incl
                         period_start=period.start, period_end=period.end):
         stored[row["provider_invoice_id"]][0] += int(row["line_count"])
         stored[row["provider_invoice_id"]][1] += int(row["amount_cents"])
-    planned = []
-    for invoice in invoices:
-        taxes = () if include_tax else tuple(item for item in invoice.items if item.is_tax)
-        lines = tuple(inventory.match(item) for item in invoice.items if include_tax or not item.is_tax)
-        before = stored.get(invoice.invoice_id, [0, 0])
-        planned.append(InvoiceImport(invoice, lines, taxes, before[0], before[1]))
-    ours = {invoice.invoice_id for invoice in invoices}
-    kept = tuple((invoice_id, n, cents) for invoice_id, (n, cents) in sorted(stored.items()) if invoice_id not in ours)
+    # What the import replaces: the lines of what is in place, and any earlier copy of this very invoice.
+    replaced = {invoice.invoice_id} | ({before.provider_invoice_id} if before else set())
+    taxes = () if include_tax else tuple(item for item in invoice.items if item.is_tax)
+    lines = tuple(inventory.match(item) for item in invoice.items if include_tax or not item.is_tax)
+    old = [stored.get(invoice_id, [0, 0]) for invoice_id in replaced]
+    planned = (InvoiceImport(invoice, lines, taxes, sum(n for n, _ in old), sum(c for _, c in old)),)
+    kept = tuple((invoice_id, n, cents) for invoice_id, (n, cents) in sorted(stored.items())
+                 if invoice_id not in replaced and invoice_id not in elsewhere)
     warnings = []
     if kept:
         warnings.append(f"{period.label} also holds {plural(sum(k[1] for k in kept), 'DigitalOcean cost line')} of "
-                        f"{plural(len(kept), 'other invoice')}, kept as they are: "
+                        f"{plural(len(kept), 'other invoice')} that no account has in place, kept as they are: "
                         + ", ".join(f"{invoice_id} ({plural(n, 'line')}, {display(cents)})" for invoice_id, n, cents in kept)
-                        + ". If one is this invoice imported another way (a CSV, then the API), its COGS is counted "
-                        "twice: import it under the same invoice id (--invoice; the Import page's Invoice id) to replace it.")
+                        + ". They were written by another program or by an import before invoices were kept in place: "
+                        "if one is this account's invoice, its COGS is counted twice (`check` flags the month).")
     where = db.describe(conn.engine.url.render_as_string(hide_password=False))
-    return ImportResult(period, where, written, include_tax, tuple(planned), kept, tuple(warnings))
+    return ImportResult(period, where, written, include_tax, planned, kept, tuple(warnings), account, before,
+                        _why_not(before, invoice))
+
+
+def _delete_lines(conn: sa.Connection, period: Period, invoice_ids) -> int:
+    lines = schema.cloud_cost_lines
+    return conn.execute(lines.delete().where(
+        lines.c.provider == PROVIDER, lines.c.provider_invoice_id.in_(sorted(invoice_ids)),
+        lines.c.period >= period.start, lines.c.period < period.end)).rowcount
+
+
+def _forget(conn: sa.Connection, period: Period, account: str) -> None:
+    table = schema.provider_invoices
+    conn.execute(table.delete().where(table.c.provider == PROVIDER, table.c.account == account,
+                                      table.c.period == period.start))
+
+
+def lines_through(invoice: Invoice, period: Period) -> datetime | None:
+    """The instant an invoice's lines run to: a final invoice's month end; else the latest end of its items,
+    no later than a preview's as-of (its lines are usage up to then) nor the month's end."""
+    if invoice.source == FINAL:
+        return period.end_at
+    ends = [item.end_at for item in invoice.items if item.end_at is not None]
+    bounds = [period.end_at] + ([invoice.as_of] if invoice.as_of is not None else [])
+    if not ends:
+        return invoice.as_of if invoice.as_of is not None and invoice.as_of < period.end_at else None
+    return min([max(ends), *bounds])
+
+
+def _record(conn: sa.Connection, result: ImportResult) -> None:
+    """The account's month now holds this invoice (provider_invoices), replacing what it held."""
+    _forget(conn, result.period, result.account)
+    invoice = result.invoices[0]
+    conn.execute(schema.provider_invoices.insert().values(
+        provider=PROVIDER, account=result.account, period=result.period.start,
+        provider_invoice_id=invoice.invoice.invoice_id, source=invoice.invoice.source, as_of=invoice.invoice.as_of,
+        lines_through=lines_through(invoice.invoice, result.period), described=", ".join(invoice.invoice.sources)[:500],
+        line_count=len(invoice.lines), amount_cents=invoice.total_cents, currency=CURRENCY))
 
 
 def _write(conn: sa.Connection, result: ImportResult) -> None:
-    """Delete the invoices' lines of the month, insert the new ones: what `result` says, checked to the cent."""
-    lines = schema.cloud_cost_lines
-    ids = [invoice.invoice.invoice_id for invoice in result.invoices]
-    deleted = conn.execute(lines.delete().where(
-        lines.c.provider == PROVIDER, lines.c.provider_invoice_id.in_(ids),
-        lines.c.period >= result.period.start, lines.c.period < result.period.end))
-    if deleted.rowcount != result.replaced[0]:  # the lock makes this impossible; say so rather than miscount
-        raise DataError(f"the import expected to replace {plural(result.replaced[0], 'line')} and deleted {deleted.rowcount}")
+    """Delete the replaced lines of the month, insert the new ones and record what is in place: what `result`
+    says, checked to the cent."""
+    replaced = {result.invoices[0].invoice.invoice_id} | ({result.before.provider_invoice_id} if result.before else set())
+    deleted = _delete_lines(conn, result.period, replaced)
+    if deleted != result.replaced[0]:  # the lock makes this impossible; say so rather than miscount
+        raise DataError(f"the import expected to replace {plural(result.replaced[0], 'line')} and deleted {deleted}")
+    _record(conn, result)
     rows = [(invoice.invoice.invoice_id, line) for invoice in result.invoices for line in invoice.lines]
     if not rows:
         return
@@ -253,12 +391,12 @@ def _write(conn: sa.Connection, result: ImportResult) -> None:
             raise DataError(f"the import wrote {plural(int(written['line_count']), 'line')}, {fmt(int(written['amount_cents']))}; "
                             f"it meant {len(rows)}, {fmt(result.total_cents)}")
     else:
-        conn.execute(lines.insert(), [_row(invoice_id, line, result.period) for invoice_id, line in rows])
+        conn.execute(schema.cloud_cost_lines.insert(), [_row(invoice_id, line, result.period) for invoice_id, line in rows])
 
 
 @cache
 def _sql(name: str) -> str:
-    # Read here, not through db.fetch: a refused write must reach _write_error as the driver's error.
+    # Read here, not through db.fetch: a refused write must reach write_error as the driver's error.
     return (db.QUERIES / f"{name}.sql").read_text()
 
 
@@ -289,7 +427,7 @@ def _row(invoice_id: str, line: Line, period: Period) -> dict:
             "currency": CURRENCY}
 
 
-def _write_error(exc: sa.exc.DBAPIError, engine: sa.Engine) -> ArcadiaError:
+def write_error(exc: sa.exc.DBAPIError, engine: sa.Engine) -> ArcadiaError:
     """A failed write as a message: a role without the grants the import needs, an outage, or the data."""
     text = str(exc.orig).strip().splitlines()[0] if exc.orig else "the database refused the write"
     where = db.describe(engine.url.render_as_string(hide_password=False))
@@ -309,8 +447,13 @@ UNMATCHED_SHOWN = 20
 def summary_text(result: ImportResult) -> str:
     """The import summary the CLI prints."""
     verb = "Imported" if result.written else "Would import (nothing written)"
-    out = [f"{verb}: DigitalOcean {plural(len(result.invoices), 'invoice')} for {result.period.label} "
-           f"into {result.database}"]
+    if result.skipped is not None:
+        verb = "Nothing imported"
+    out = [f"{verb}: DigitalOcean {plural(len(result.invoices), 'invoice')} for {result.period.label}, account "
+           f"{result.account}, into {result.database}"]
+    if result.skipped is not None:
+        out.append(f"  {result.skipped}")
+    out.append(f"  in place before: {result.before.words if result.before else 'nothing'}")
     for invoice in result.invoices:
         replaced = (f"replaced {plural(invoice.replaced_lines, 'line')}, {display(invoice.replaced_cents)}"
                     if invoice.replaced_lines else "new")
@@ -347,8 +490,10 @@ def summary_json(result: ImportResult) -> dict:
     n_matched, matched_cents = result.matched
     return {
         "period": str(result.period), "provider": PROVIDER, "currency": CURRENCY, "written": result.written,
-        "database": result.database,
+        "database": result.database, "account": result.account, "skipped": result.skipped,
+        "in_place_before": in_place_json(result.before),
         "invoices": [{"provider_invoice_id": i.invoice.invoice_id, "sources": list(i.invoice.sources),
+                      "source": i.invoice.source, "as_of": iso(i.invoice.as_of),
                       "lines": len(i.lines), "total": fmt(i.total_cents),
                       "replaced_lines": i.replaced_lines, "replaced_total": fmt(i.replaced_cents)}
                      for i in result.invoices],
@@ -367,6 +512,21 @@ def summary_json(result: ImportResult) -> dict:
                           for invoice_id, n, cents in result.kept],
         "warnings": list(result.warnings),
     }
+
+
+def in_place_json(place: InPlace | None) -> dict | None:
+    """What is in place for an account's month, as JSON (None: nothing)."""
+    if place is None:
+        return None
+    return {"account": place.account, "period": str(place.period), "provider_invoice_id": place.provider_invoice_id,
+            "source": place.source, "as_of": iso(place.as_of), "lines_through": iso(place.lines_through),
+            "described": place.described, "lines": place.line_count, "total": fmt(place.amount_cents),
+            "imported_at": iso(place.imported_at)}
+
+
+def removal_text(place: InPlace, database: str) -> str:
+    return (f"Removed from {database}: {place.period.label}, account {place.account}: {place.words} "
+            f"({plural(place.line_count, 'line')}, {display(place.amount_cents)})")
 
 
 def preview_rows(result: ImportResult) -> list[dict]:

@@ -90,11 +90,21 @@ class Item:
 
 @dataclass(frozen=True)
 class Invoice:
-    """The items of one provider invoice and the id its cost lines are stored under."""
+    """The items of one provider invoice and the id its cost lines are stored under.
+
+    `source` says what it is, which decides what it may replace in place (arcadia/do_import.py): FINAL (an
+    issued invoice from the API), PREVIEW (the API's daily preview of the month in progress, as of `as_of`, its
+    updated_at) or FILE (an export: a CSV or saved JSON pages).
+    """
 
     invoice_id: str
     sources: tuple[str, ...]
     items: tuple[Item, ...]
+    source: str = "file"
+    as_of: datetime | None = None
+
+
+FINAL, PREVIEW, FILE = "invoice", "preview", "file"
 
 
 def kind_of(product: str) -> str:

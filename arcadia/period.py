@@ -215,6 +215,11 @@ def parse_instant(value: object) -> datetime:
     raise InputError(f"invalid instant {shown(value)}: expected ISO-8601, e.g. 2026-04-15T12:00:00Z")
 
 
+def iso(instant: datetime | None) -> str | None:
+    """An instant as the documents print it ('2026-11-15T12:00:00Z'); None stays None."""
+    return None if instant is None else parse_instant(instant).isoformat().replace("+00:00", "Z")
+
+
 def accrual_period(as_of: datetime) -> Period:
     """The month an accrual as of `as_of` covers: the one holding the instant just before it.
 

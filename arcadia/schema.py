@@ -328,6 +328,40 @@ tenant_invoice_lines = sa.Table(
 )
 
 
+# --- The project's own tables (not the contract's): what the DigitalOcean importer keeps in place ----------
+
+# Per provider account and month, the one source whose cost lines are in cloud_cost_lines (CONTRACT §3
+# "Provider invoices in place"): the final invoice, else the newest daily preview, or a file export. Written only
+# by the importer, in the transaction that writes the lines; lines of any other provider_invoice_id are not its.
+provider_invoices = sa.Table(
+    "provider_invoices", metadata,
+    sa.Column("provider", sa.Text, primary_key=True),
+    sa.Column("account", sa.Text, primary_key=True),
+    sa.Column("period", Day(), primary_key=True),
+    sa.Column("provider_invoice_id", sa.Text, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),  # invoice (final), preview, file
+    _stamp("as_of", nullable=True),  # a preview's updated_at: how recent its lines are
+    _stamp("lines_through", nullable=True),  # the latest end_at of its lines: where actual cost stops
+    sa.Column("described", sa.Text, nullable=False),  # where the lines came from (file names, the API's invoice)
+    sa.Column("line_count", sa.Integer, nullable=False),
+    _money("amount_cents"),
+    _currency(),
+    _stamp("imported_at", now=True),
+    # One account's source per month: an invoice id in place twice in a month would be counted twice.
+    sa.UniqueConstraint("provider", "period", "provider_invoice_id", name="uq_provider_invoices_invoice"),
+)
+
+# The last `sync-do` run per provider account: when it last succeeded, and the last failure's words.
+provider_syncs = sa.Table(
+    "provider_syncs", metadata,
+    sa.Column("provider", sa.Text, primary_key=True),
+    sa.Column("account", sa.Text, primary_key=True),
+    _stamp("attempted_at"),
+    _stamp("succeeded_at", nullable=True),
+    sa.Column("outcome", sa.Text, nullable=False),  # "ok: …" or the failure's message (never the token)
+)
+
+
 def create_all(engine: sa.Engine) -> None:
     """Create every table and index that does not exist yet (idempotent).
 

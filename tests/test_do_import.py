@@ -323,8 +323,9 @@ def test_unreachable_database_is_exit_1(capsys):
 
 def test_preaggregates_equal_raw_rows_after_imports(inventory, capsys):
     url = url_of(inventory)
-    for files in ([CSV], PAGES, [CSV]):
-        assert run_cli(capsys, "--database-url", url, "import-do", "--period", "2026-04", "--include-tax", *files)[0] == 0
+    for files, account in (([CSV], "team-a"), (PAGES, "team-b"), ([CSV], "team-a")):  # two accounts' invoices
+        assert run_cli(capsys, "--database-url", url, "import-do", "--period", "2026-04", "--include-tax",
+                       "--account", account, *files)[0] == 0
     summary = analytics.margin_summary(inventory, APRIL)
     assert summary == analytics.margin_summary(db.raw(inventory), APRIL)
     assert analytics.by_kind(inventory, APRIL) == analytics.by_kind(db.raw(inventory), APRIL)
@@ -436,7 +437,7 @@ def test_api_needs_a_token(monkeypatch, capsys):
 
 WRITE_ROLE_GRANTS = """
 GRANT SELECT ON cloud_resources, cloud_deployments TO {role};
-GRANT SELECT, INSERT, DELETE ON cloud_cost_lines TO {role};
+GRANT SELECT, INSERT, DELETE ON cloud_cost_lines, provider_invoices, provider_syncs TO {role};
 """
 # The pre-aggregate triggers are not SECURITY DEFINER: they run as the importing role, and upsert these.
 PREAGG_GRANTS = "GRANT SELECT, INSERT, UPDATE, DELETE ON agg_cost_tenant, agg_cost_kind, agg_pnl_deployment TO {role};"
