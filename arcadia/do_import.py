@@ -276,6 +276,16 @@ def in_place(conn: sa.Connection, period: Period) -> dict[str, InPlace]:
     return {row.account: _in_place(row) for row in rows}
 
 
+def in_place_rows(conn: sa.Connection, period: Period | None, limit: int = 100) -> list[InPlace]:
+    """What is in place per account for `period` (every month when None, the newest `limit` rows): newest first."""
+    table = schema.provider_invoices
+    query = sa.select(table).where(table.c.provider == PROVIDER)
+    if period is not None:
+        query = query.where(table.c.period == period.start)
+    query = query.order_by(table.c.period.desc(), table.c.account).limit(limit)
+    return [_in_place(row) for row in conn.execute(query)]
+
+
 def _in_place(row) -> InPlace:
     return InPlace(row.account, Period(row.period), row.provider_invoice_id, row.source, row.as_of,
                    row.lines_through, row.described, int(row.line_count), int(row.amount_cents), row.imported_at)

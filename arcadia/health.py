@@ -22,8 +22,11 @@ import sqlalchemy as sa
 from arcadia import db
 from arcadia.errors import ArcadiaError, DatabaseUnavailable
 from arcadia.money import fmt
-from arcadia.period import UTC, Period
+from arcadia.period import UTC, Period, iso
 from arcadia.billing import pricing_problems
+from arcadia.do_import import InPlace, in_place_json, in_place_rows
+from arcadia.do_invoice import PROVIDER
+from arcadia.sync_do import STALE_HOURS, last_syncs
 
 ERROR, WARNING = "error", "warning"
 EXAMPLES = 5  # the LIMIT of every check's query
@@ -57,6 +60,10 @@ class Report:
     period: Period | None
     checked_at: datetime
     problems: tuple[Problem, ...]
+    # What each DigitalOcean account's months hold (provider_invoices) and each account's last sync: not problems,
+    # the record an operator reads beside them.
+    in_place: tuple[InPlace, ...] = ()
+    syncs: tuple[dict, ...] = ()
 
     @property
     def errors(self) -> int:
@@ -192,6 +199,26 @@ def _mixed_currencies(conn: sa.Connection, scope: Scope) -> Found:
     return Found(len(mixed), mixed[:EXAMPLES])
 
 
+def _two_sources(conn: sa.Connection, scope: Scope) -> Found:
+    """Months with an invoice in place and lines of another that no account has in place: one example per month."""
+    months: dict[str, list[str]] = defaultdict(list)
+    rows = db.fetch(conn, "health/two_sources", provider=PROVIDER, **scope.days())
+    for r in rows:
+        where = f"in place for {r['account']}" if r["account"] is not None else "in place for no account"
+        months[_text(r["period"], 10)].append(f"{_text(r['provider_invoice_id'])} ({where}: "
+                                              f"{int(r['line_count']):,} lines, {_money(r['amount_cents'])})")
+    return Found(_first(rows), [{"period": month, "invoices": "; ".join(found)} for month, found in months.items()])
+
+
+def _stale_syncs(conn: sa.Connection, scope: Scope) -> Found:
+    """Accounts whose last successful sync-do is older than STALE_HOURS (or that never succeeded)."""
+    stale = [row for row in last_syncs(conn)
+             if row["succeeded_at"] is None or scope.now - row["succeeded_at"] > timedelta(hours=STALE_HOURS)]
+    return Found(len(stale), [{"account": _text(r["account"]), "last_success": _text(r["succeeded_at"]),
+                               "last_attempt": _text(r["attempted_at"]), "outcome": _text(r["outcome"], 200)}
+                              for r in stale[:EXAMPLES]])
+
+
 def tier_problems(pricing_model, unit_price_micros, tiers_text) -> list[str]:
     """What is wrong with one catalog item's pricing ([] when nothing): the quote engine's rules
     (billing.pricing_problems, the ones the figures refuse to price by), and tier prices too large to add."""
@@ -255,6 +282,16 @@ CHECKS: tuple[Check, ...] = (
           "Amounts of 10^15 cents (or prices of 10^15 micros) and more are almost certainly a unit mistake, "
           "and a month adding them can exceed 64-bit integers. Fix the value at its source.",
           _query("amount_overflow", Scope.days, _located)),
+    Check("two_sources", ERROR, "Months holding DigitalOcean cost lines of two sources",
+          "Per DigitalOcean account and month one invoice is in place: the final invoice, else the newest daily "
+          "preview. These months also hold lines of an invoice that no account has in place (an import from "
+          "before invoices were kept in place, such as a preview beside its final invoice, or another program's "
+          "lines), so their COGS may count a dollar twice. Import the month again (`import-do` or `sync-do`), "
+          "or delete the extra invoice's lines by its provider_invoice_id.", _two_sources),
+    Check("stale_sync", WARNING, f"DigitalOcean accounts not synced for {STALE_HOURS} hours",
+          "`python -m arcadia sync-do` keeps the month in progress's cost up to date when it runs daily: the "
+          "live margin models what the cost lines do not hold yet. Check the cron job or timer and the last "
+          "failure's words (README, Daily DigitalOcean sync).", _stale_syncs),
     Check("usage_not_subscribed", WARNING, "Usage of items the subscription does not have",
           "The quote engine prices a subscription's own items only: these readings are silently not billed. "
           "Add the catalog item to the subscription (subscription_items) or fix the reading's catalog_item_id.",
@@ -295,7 +332,18 @@ def check(engine: sa.Engine, period: Period | None, now: datetime, checks: tuple
     scope = Scope(period, now)
     found = [_run(engine, item, scope) for item in checks if not item.dialects or engine.dialect.name in item.dialects]
     problems = sorted((p for p in found if p is not None), key=lambda p: p.level != ERROR)  # stable: check order
-    return Report(period, now, tuple(problems))
+    places, syncs = _provider_record(engine, period)
+    return Report(period, now, tuple(problems), places, syncs)
+
+
+def _provider_record(engine: sa.Engine, period: Period | None) -> tuple[tuple[InPlace, ...], tuple[dict, ...]]:
+    """What is in place per account and month (the month's, or the newest 24) and the last syncs; empty on a
+    database without the importer's tables (the checks above say what else is wrong)."""
+    with db.connect(engine) as conn:
+        try:
+            return tuple(in_place_rows(conn, period)), tuple(last_syncs(conn))
+        except sa.exc.DBAPIError:
+            return (), ()
 
 
 def _run(engine: sa.Engine, item: Check, scope: Scope) -> Problem | None:
@@ -346,6 +394,9 @@ def to_json(report: Report) -> dict:
                       "hint": p.hint} for p in report.problems],
         "errors": report.errors,
         "warnings": report.warnings,
+        "in_place": [in_place_json(p) for p in report.in_place],
+        "syncs": [{k: _json_value(v) if k not in ("attempted_at", "succeeded_at") else iso(v) for k, v in s.items()}
+                  for s in report.syncs],
     }
 
 
@@ -357,6 +408,10 @@ def to_text(report: Report) -> str:
     """One line per problem (level, count, title), its examples indented; or that nothing was found."""
     scope = "all months" if report.period is None else report.period.label
     lines = [f"Data health of {scope}, checked at {report.checked_at.isoformat()}"]
+    lines += [f"in place: {p.period.label}, account {_printable(p.account)}: {_printable(p.words)} "
+              f"({p.line_count:,} lines, {_money(p.amount_cents)})" for p in report.in_place]
+    lines += [f"last sync: account {_printable(s['account'])}: succeeded {iso(s['succeeded_at']) or 'never'}, "
+              f"attempted {iso(s['attempted_at'])} ({_printable(s['outcome'])})" for s in report.syncs]
     if not report.problems:
         return "\n".join(lines + ["no problems found"])
     for p in report.problems:

@@ -97,7 +97,7 @@ def _sync(engine, token, now, api_url, account, months, sleep) -> SyncResult:
         except ArcadiaError as exc:  # the preview is in; only the cross-check is missing
             warnings.append(f"the balance could not be read to reconcile the preview: {exc}")
         else:
-            warnings += _reconcile(engine, account, preview, usage_cents)
+            warnings += _reconcile(preview, usage_cents)
     return SyncResult(account, do_api.api_origin(api_url), now, tuple(steps), usage_cents, usage_at, tuple(warnings))
 
 
@@ -141,14 +141,15 @@ def _in_place(engine: sa.Engine, period: Period, account: str) -> do_import.InPl
         return do_import.in_place(conn, period).get(account)
 
 
-def _reconcile(engine, account: str, preview: do_api.Listed, usage_cents: int) -> list[str]:
-    """A warning when the preview in place does not add up to the balance's month-to-date usage."""
-    place = _in_place(engine, preview.period, account)
-    if place is None or place.source != PREVIEW or usage_cents == place.amount_cents:
+def _reconcile(preview: do_api.Listed, usage_cents: int) -> list[str]:
+    """A warning when the preview's total (taxes included, as the API lists it) is not the balance's month-to-date
+    usage."""
+    total = to_cents(preview.amount)
+    if usage_cents == total:
         return []
-    return [f"the preview in place for {preview.period.label} totals {display(place.amount_cents)} but the balance's "
-            f"month_to_date_usage is {display(usage_cents)} ({display(usage_cents - place.amount_cents)} apart): "
-            "DigitalOcean updates them at different times, or taxes and credits differ; compare them tomorrow"]
+    return [f"the {preview.period.label} preview totals {display(total)} but the balance's month_to_date_usage is "
+            f"{display(usage_cents)} ({display(usage_cents - total)} apart): DigitalOcean updates them at different "
+            "times; if they still differ tomorrow, compare the preview with the control panel"]
 
 
 def _record(engine: sa.Engine, account: str, attempted: datetime, succeeded: datetime | None, outcome: str) -> None:

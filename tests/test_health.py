@@ -247,7 +247,7 @@ def test_the_report_is_json_safe(small):
     write(small, [usage(U1, "2062-05-12 00:00:00+00:00"), cost_line(C1, "2026-03-01", kind="gpu", amount=-1234)])
     doc = health.to_json(health.check(small, MARCH, NOW))
     assert json.loads(json.dumps(doc)) == doc
-    assert list(doc) == ["period", "checked_at", "problems", "errors", "warnings"]
+    assert list(doc) == ["period", "checked_at", "problems", "errors", "warnings", "in_place", "syncs"]
     assert doc["period"] == "2026-03-01" and doc["checked_at"] == "2026-06-15T12:00:00Z"
     assert (doc["errors"], doc["warnings"]) == (1, 2)
     assert all(list(p) == ["code", "level", "title", "count", "examples", "hint"] for p in doc["problems"])
