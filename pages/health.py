@@ -18,6 +18,7 @@ def render(url: str) -> None:
     errors, warnings = st.columns(2)
     errors.metric("Errors", report.errors)
     warnings.metric("Warnings", report.warnings)
+    _provider_record(report)
     if not report.problems:
         st.success("No problems found.", icon=":material/check_circle:")
         st.stop()
@@ -29,6 +30,19 @@ def render(url: str) -> None:
         st.markdown(problem.hint)
         st.dataframe(pd.DataFrame(list(problem.examples), dtype=object), hide_index=True, width="stretch",
                      key=f"health-{problem.code}")
+
+
+def _provider_record(report) -> None:
+    """What each DigitalOcean account's month holds (one source each) and each account's last sync."""
+    if report.in_place:
+        st.subheader("DigitalOcean invoices in place", anchor=False)
+        st.caption("Per account and month one source: the final invoice, else the newest daily preview, or a file "
+                   "export. `python -m arcadia sync-do` keeps them current.")
+        ui.money_table(health_data.in_place_rows(report), ["amount"], key="health-in-place", empty="")
+    if report.syncs:
+        st.subheader("Last DigitalOcean sync", anchor=False)
+        st.dataframe(pd.DataFrame(health_data.sync_rows(report), dtype=object), hide_index=True, width="stretch",
+                     key="health-syncs")
 
 
 ui.run_page(render)

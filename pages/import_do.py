@@ -24,7 +24,8 @@ def render(url: str) -> None:
     st.title("Import a DigitalOcean invoice")
     st.caption("Each item of the invoice becomes a cost line (COGS) of its month, matched to the inventory by resource "
                "id, or by kind and name for a CSV. Importing an invoice again replaces its lines. Taxes are not COGS and "
-               "are skipped unless you include them. The same as `python -m arcadia import-do` in a shell.")
+               "are skipped unless you include them. Each DigitalOcean account's month holds one invoice: an import replaces "
+               "what that account's month held. The same as `python -m arcadia import-do` in a shell.")
     write_url = os.environ.get(WRITE_URL_ENV, "").strip() or None
     if write_url is None:
         st.info(f"**Imports are off.** The dashboard's own connection is read-only. To enable them, set "
@@ -48,12 +49,16 @@ def render(url: str) -> None:
         help="The id the lines are stored under; importing again under the same id replaces them. Default: a CSV's "
              "month and a digest of the file, the JSON pages' invoice UUID. Give the DigitalOcean invoice UUID to "
              "have a CSV and an API import of one invoice replace each other.")
+    account = st.text_input(
+        "DigitalOcean account", value=do_import.DEFAULT_ACCOUNT, key="import-account", max_chars=100,
+        help="Each account (DigitalOcean team) holds one invoice per month: importing replaces what this account's "
+             "month holds (an earlier export or preview), never another account's.")
     include_tax = st.checkbox("Include taxes (as kind other)", key="import-tax")
     if not files:
         return
 
     invoices = do_invoice.read_uploads([(f.name, f.getvalue()) for f in files], month, invoice_id.strip() or None)
-    preview = do_import.preview(get_engine(url), invoices, month, include_tax)
+    preview = do_import.preview(get_engine(url), invoices, month, include_tax, account)
     n_matched, matched_cents = preview.matched
     lines, total, matched, unmatched = st.columns(4)
     lines.metric("Lines", f"{len(preview.lines):,}")
@@ -62,7 +67,8 @@ def render(url: str) -> None:
     unmatched.metric(f"Unattributed ({len(preview.lines) - n_matched:,} lines)",
                      display(preview.total_cents - matched_cents))
     # Invoice ids and file names are the uploader's text: plain text, never markdown.
-    st.text("\n".join(
+    st.text(f"Account {preview.account}, {month.label}: in place now: "
+            f"{preview.before.words if preview.before else 'nothing'}\n" + "\n".join(
         f"{i.invoice.invoice_id}: {len(i.lines):,} lines"
         + (f"; replaces {i.replaced_lines:,} lines ({display(i.replaced_cents)}) imported before" if i.replaced_lines
            else "; not imported before")
@@ -78,7 +84,7 @@ def render(url: str) -> None:
 
     if st.button(f"Import {len(preview.lines):,} lines into {month.label}", type="primary", key="import-confirm",
                  disabled=write_url is None, icon=":material/upload_file:"):
-        result = do_import.import_invoices(engine_for(database_url(write_url)), invoices, month, include_tax)
+        result = do_import.import_invoices(engine_for(database_url(write_url)), invoices, month, include_tax, account)
         data.clear_figures()  # every page shows the new cost lines at once
         st.cache_data.clear()
         st.success(f"Imported {len(result.lines):,} lines into {month.label}.", icon=":material/check_circle:")
