@@ -351,14 +351,15 @@ class Accrual:
         return sum(q.projected_subtotal_cents for q in self.quotes)
 
 
-def live_accrual(engine: sa.Engine, as_of: datetime | None = None) -> Accrual:
-    """Not-yet-invoiced revenue of the month so far, as of `as_of` (default: now)."""
+def live_accrual(engine: sa.Engine, as_of: datetime | None = None, known_cost: bool = True) -> Accrual:
+    """Not-yet-invoiced revenue of the month so far, as of `as_of` (default: now), with the live COGS estimate:
+    the month's cost lines so far plus the modelled rest (`known_cost` False: the model alone)."""
     as_of = parse_instant(as_of or datetime.now(UTC))
     with gcpause.paused():
-        return _live_accrual(engine, as_of)
+        return _live_accrual(engine, as_of, known_cost)
 
 
-def _live_accrual(engine: sa.Engine, as_of: datetime) -> Accrual:
+def _live_accrual(engine: sa.Engine, as_of: datetime, known_cost: bool = True) -> Accrual:
     period = accrual_period(as_of)
     unavailable = None
     with connect(engine) as conn:
@@ -370,7 +371,7 @@ def _live_accrual(engine: sa.Engine, as_of: datetime) -> Accrual:
         try:
             if conn.dialect.name == "postgresql":
                 conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{ESTIMATE_LOCK_WAIT_MS}ms'")
-            inventory = estimate.read(conn, period, as_of)
+            inventory = estimate.read(conn, period, as_of, known_cost)
         except (DatabaseUnavailable, DataError) as exc:
             inventory, unavailable = None, str(exc)
     warnings = []

@@ -45,7 +45,7 @@ import sqlalchemy as sa
 from arcadia.db import fetch_rows
 from arcadia.errors import MixedCurrencyError
 from arcadia.money import fmt, half_up_div, margin_pct
-from arcadia.period import UTC, Period
+from arcadia.period import UTC, Period, parse_instant
 from arcadia.quote import Quote
 
 LOOKBACK_MONTHS = 3  # how far back a full (or partial) month is looked for (queries/estimate/costs.sql reads three)
@@ -83,15 +83,32 @@ class ResourceEstimate(NamedTuple):
     projected_cents: int
 
 
+class Actual(NamedTuple):
+    """What the month's own cost lines say so far: how many, and the instant they run to: the earliest of the
+    invoices' latest end_at (a line without one: its inserted_at), after which time is modelled."""
+
+    line_count: int
+    through: datetime | None
+
+
+def model_from(actual: Actual | None, period: Period, as_of: datetime) -> datetime:
+    """Where the model starts for a resource the month's lines do not bill: where the lines stop, the window's
+    start when there are none, and as_of when they have no end times (the lines are taken as up to date)."""
+    if actual is None:
+        return period.start_at
+    return as_of if actual.through is None else min(max(actual.through, period.start_at), period.end_at)
+
+
 class TenantEstimate(NamedTuple):
     """A tenant's accrued revenue against its estimated COGS, so far and projected to the month's end."""
 
     tenant_id: str
     tenant_name: str
     accrued_revenue_cents: int
-    estimated_cogs_cents: int
+    estimated_cogs_cents: int  # actual so far + modelled from where the actual stops to as_of
     projected_revenue_cents: int
-    projected_cogs_cents: int
+    projected_cogs_cents: int  # actual so far + modelled from where the actual stops to the month's end
+    actual_cogs_cents: int = 0  # the month's cost lines in place (a daily preview), attributed as in the P&L
 
     estimated_margin_cents = property(lambda t: t.accrued_revenue_cents - t.estimated_cogs_cents)
     estimated_margin_pct = property(lambda t: margin_pct(t.estimated_margin_cents, t.accrued_revenue_cents))
@@ -115,6 +132,12 @@ class Estimate:
     # (unattributed last), name, id. Those the cost lines rate are summed per tenant, never listed.
     resources: tuple[ResourceEstimate, ...]
     cogs_method: str = field(default=COGS_METHOD)
+    actual: Actual | None = None  # the month's own cost lines so far (None: none yet)
+    unattributed_actual_cogs_cents: int = 0
+
+    @cached_property
+    def actual_cogs_cents(self) -> int:
+        return sum(t.actual_cogs_cents for t in self.tenants) + self.unattributed_actual_cogs_cents
 
     @cached_property
     def estimated_cogs_cents(self) -> int:
@@ -151,27 +174,51 @@ def _lookback(period: Period) -> list[Period]:
     return [period.minus(age) for age in range(1, LOOKBACK_MONTHS + 1)]
 
 
-def read(conn: sa.Connection, period: Period, as_of: datetime) -> tuple[list, dict[str, str]]:
-    """The rows of queries/estimate/costs.sql for [start of period, as_of), and every tenant's name."""
+class Inputs(NamedTuple):
+    """What `read` returns for `build`."""
+
+    rows: list  # queries/estimate/costs.sql
+    names: dict[str, str]  # tenant id: name
+    actual: Actual | None
+    actual_rows: list  # queries/tenant_pnl.sql of the month: its cost lines per tenant and currency
+
+
+def read(conn: sa.Connection, period: Period, as_of: datetime, known_cost: bool = True) -> Inputs:
+    """The rows of queries/estimate/costs.sql for [start of period, as_of), every tenant's name, and the month's
+    own cost lines so far (per tenant, and the instant they run to). With `known_cost` False the month's own
+    lines are ignored and the whole month is modelled (how good the model alone is, against a final invoice)."""
+    own = period.end if known_cost else period.start  # an empty range of months reads none of its lines
+    actual = _actual(fetch_rows(conn, "estimate/actual_through", month_start=period.start, month_end=own))
     binds = {"window_start": period.start_at, "window_end": as_of, "period_end": period.end_at,
              "window_start_ms": _epoch_ms(period.start_at), "window_end_ms": _epoch_ms(as_of),
-             "period_end_ms": _epoch_ms(period.end_at)}
+             "period_end_ms": _epoch_ms(period.end_at), "month_start": period.start, "month_end": own,
+             "model_from_ms": _epoch_ms(model_from(actual, period, as_of))}
     for age, month in enumerate(_lookback(period), start=1):
         binds.update({f"m{age}_start": month.start, f"m{age}_end": month.end, f"m{age}_start_at": month.start_at,
                       f"m{age}_end_at": month.end_at, f"m{age}_ms": month.seconds * 1000,
                       f"m{age}_start_ms": _epoch_ms(month.start_at), f"m{age}_end_ms": _epoch_ms(month.end_at)})
     rows = fetch_rows(conn, "estimate/costs", **binds)
     names = {tenant_id: name for tenant_id, name, _ in fetch_rows(conn, "tenant_names")}
-    return rows, names
+    actual_rows = ([] if actual is None else
+                   fetch_rows(conn, "tenant_pnl", period_start=period.start, period_end=period.end))
+    return Inputs(rows, names, actual, actual_rows)
 
 
-def build(inputs: tuple[list, dict[str, str]], period: Period, as_of: datetime, quotes: Sequence[Quote],
+def _actual(rows) -> Actual | None:
+    """The month's lines per invoice → how many, and the earliest of the invoices' latest end times."""
+    if not rows:
+        return None
+    throughs = [parse_instant(through) for _, _, through in rows if through is not None]
+    return Actual(sum(int(n) for _, n, _ in rows), min(throughs) if throughs else None)
+
+
+def build(inputs: Inputs, period: Period, as_of: datetime, quotes: Sequence[Quote],
           currency: str) -> Estimate:
     """The estimate from what `read` returned and the accrual's quotes (its revenue) in `currency`.
 
     A MixedCurrencyError when the cost lines that give rates, or they and the accrual, are in several currencies.
     """
-    rows, names = inputs
+    rows, names = inputs.rows, inputs.names
     month_ms, month1_ms = period.seconds * 1000, period.previous().seconds * 1000
     lookback = _lookback(period)
     found_currencies = {currency} if quotes else set()
@@ -219,17 +266,24 @@ def build(inputs: tuple[list, dict[str, str]], period: Period, as_of: datetime, 
                 listed[who[0]] = ResourceEstimate(*who, NO_RATE, "", 0, 0)
                 continue
             add_listed(who, LIST_PRICE, price.words, price.exact(int(so_far_ms)), price.exact(int(to_end_ms)))
+    actual: dict[str | None, int] = {}
+    for tenant_id, _, _, line_currency, _, cogs_cents, _, cost_line_count in inputs.actual_rows:
+        if int(cost_line_count):
+            found_currencies.add(line_currency)
+            actual[tenant_id] = actual.get(tenant_id, 0) + int(cogs_cents)
     if len(found_currencies) > 1:
         raise MixedCurrencyError(f"the live COGS estimate of {period}", found_currencies,
                                  "cost lines and the accrual must share one currency")
     costs = {tenant_id: (_rounded(sums, 0), _rounded(sums, 1)) for tenant_id, sums in exact.items()}
     unattributed = costs.pop(None, (0, 0))
+    unattributed_actual = actual.pop(None, 0)
     resources = sorted(listed.values(), key=lambda r: (r.tenant_id is None, r.tenant_id or "", r.name, r.resource_id))
-    tenants = _tenants(costs, quotes, names)
+    tenants = _tenants(costs, quotes, names, actual)
     return Estimate(
         period, as_of, found_currencies.pop() if found_currencies else currency,
         sum(t.accrued_revenue_cents for t in tenants), sum(t.projected_revenue_cents for t in tenants),
-        tenants, unattributed[0], unattributed[1], tuple(resources),
+        tenants, unattributed[0] + unattributed_actual, unattributed[1] + unattributed_actual, tuple(resources),
+        actual=inputs.actual, unattributed_actual_cogs_cents=unattributed_actual,
     )
 
 
@@ -310,20 +364,28 @@ def _list_price(attrs: str | None, month_ms: int) -> ListPrice | None:
     return None
 
 
-def _tenants(costs: dict[str, tuple[int, int]], quotes: Sequence[Quote], names: dict[str, str]) -> tuple:
-    """One row per tenant with a subscription in the accrual or a resource alive this month: estimated margin
-    ascending, then tenant id."""
-    sums: dict[str, list[int]] = {}  # tenant id: [accrued, estimated COGS, projected revenue, projected COGS]
+def _tenants(costs: dict[str, tuple[int, int]], quotes: Sequence[Quote], names: dict[str, str],
+             actual: dict[str, int]) -> tuple:
+    """One row per tenant with a subscription in the accrual, a resource alive this month or a cost line of it
+    so far: estimated margin ascending, then tenant id. The actual cost so far is in both COGS figures."""
+    # tenant id: [accrued, estimated COGS, projected revenue, projected COGS, actual COGS]
+    sums: dict[str, list[int]] = {}
     for q in quotes:
-        row = sums.setdefault(q.subscription.tenant_id, [0, 0, 0, 0])
+        row = sums.setdefault(q.subscription.tenant_id, [0, 0, 0, 0, 0])
         row[0] += q.subtotal_cents
         row[2] += q.projected_subtotal_cents
     for tenant_id, (estimated, projected) in costs.items():
-        row = sums.setdefault(tenant_id, [0, 0, 0, 0])
+        row = sums.setdefault(tenant_id, [0, 0, 0, 0, 0])
         row[1] += estimated
         row[3] += projected
-    rows = [TenantEstimate(tenant_id, names.get(tenant_id, tenant_id), accrued, cogs, projected, projected_cogs)
-            for tenant_id, (accrued, cogs, projected, projected_cogs) in sums.items()]
+    for tenant_id, cents in actual.items():
+        row = sums.setdefault(tenant_id, [0, 0, 0, 0, 0])
+        row[1] += cents
+        row[3] += cents
+        row[4] += cents
+    rows = [TenantEstimate(tenant_id, names.get(tenant_id, tenant_id), accrued, cogs, projected, projected_cogs,
+                           actual_cogs)
+            for tenant_id, (accrued, cogs, projected, projected_cogs, actual_cogs) in sums.items()]
     return tuple(sorted(rows, key=lambda t: (t.estimated_margin_cents, t.tenant_id)))
 
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 from arcadia.analytics import Accrual, ByKind, MarginSummary, PnL
 from arcadia.estimate import Estimate, Versus
 from arcadia.money import fmt, gst_cents
-from arcadia.period import MonthRange, Period
+from arcadia.period import MonthRange, Period, iso
 from arcadia.quote import Quote
 
 
@@ -91,11 +91,17 @@ def accrual_json(accrual: Accrual) -> dict:
 
 
 def estimate_json(estimate: Estimate) -> dict:
-    """The accrual's "estimate" object (CONTRACT §3 "Live estimates"): estimated COGS and margin, never invoiced."""
+    """The accrual's "estimate" object (CONTRACT §3 "Live estimates"): estimated COGS and margin, never invoiced.
+
+    Where the month's own cost lines are in (a daily preview), the overall figures and each tenant carry
+    actual_cogs, and the estimate actual_through. Tenants + `unattributed` = `overall`, to the cent."""
+    actual = estimate.actual is not None
     return {
         "cogs_method": estimate.cogs_method,
         "resources_without_rate": len(estimate.without_rate),
+        **({"actual_through": iso(estimate.actual.through)} if actual else {}),
         "overall": {
+            **({"actual_cogs": fmt(estimate.actual_cogs_cents)} if actual else {}),
             "estimated_cogs": fmt(estimate.estimated_cogs_cents),
             "estimated_margin": fmt(estimate.estimated_margin_cents),
             "estimated_margin_pct": _pct(estimate.estimated_margin_pct),
@@ -103,8 +109,14 @@ def estimate_json(estimate: Estimate) -> dict:
             "projected_margin": fmt(estimate.projected_margin_cents),
             "projected_margin_pct": _pct(estimate.projected_margin_pct),
         },
+        "unattributed": {
+            **({"actual_cogs": fmt(estimate.unattributed_actual_cogs_cents)} if actual else {}),
+            "estimated_cogs": fmt(estimate.unattributed_estimated_cogs_cents),
+            "projected_cogs": fmt(estimate.unattributed_projected_cogs_cents),
+        },
         "tenants": [{
             "tenant_id": t.tenant_id, "tenant_name": t.tenant_name,
+            **({"actual_cogs": fmt(t.actual_cogs_cents)} if actual else {}),
             "accrued_revenue": fmt(t.accrued_revenue_cents), "estimated_cogs": fmt(t.estimated_cogs_cents),
             "estimated_margin": fmt(t.estimated_margin_cents), "estimated_margin_pct": _pct(t.estimated_margin_pct),
             "projected_revenue": fmt(t.projected_revenue_cents), "projected_cogs": fmt(t.projected_cogs_cents),

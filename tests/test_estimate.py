@@ -181,8 +181,8 @@ def test_estimates_never_change_the_invoiced_or_accrued_figures(case):
     assert accrual.subtotal_cents == sum(q.subtotal_cents for q in quotes)
     doc = report.accrual_json(accrual)
     assert doc["totals"] == {"subtotal": "30.00", "tax": "3.00", "total": "33.00", "projected_subtotal": "93.00"}
-    # The P&L of May holds May's actual cost line only, never an estimate.
-    assert analytics.margin_summary(case, MAY).overall.cogs_cents == 4242
+    # The P&L of May holds May's own cost lines only (none here), never an estimate.
+    assert analytics.margin_summary(case, MAY).overall.cogs_cents == 0
 
 
 def test_at_the_months_end_the_estimate_is_the_projection(case):
@@ -247,8 +247,16 @@ def test_what_is_not_a_list_price(attrs):
     assert estimate._list_price(attrs, MAY_MS) is None
 
 
+MAY_LINE = ("INSERT INTO cloud_cost_lines (id, provider, provider_invoice_id, period, provider_resource_id, resource_id, "
+            "kind, product, description, quantity, unit, amount_cents, currency) VALUES ('c0000000-0000-4000-8000-"
+            "000000000012', 'digitalocean', 'do-2026-05', '2026-05-01', '2001', 'a0000000-0000-4000-8000-000000000001', "
+            "'droplet', 'Droplets', 'web', 672, 'hour', 4242, 'USD')")
+
+
 def test_versus_actual_on_the_case(case):
-    accrual = analytics.live_accrual(case, AS_OF)
+    with case.begin() as conn:  # May's invoice: one line of 4242 on web
+        conn.exec_driver_sql(MAY_LINE)
+    accrual = analytics.live_accrual(case, AS_OF, known_cost=False)  # the model alone, against the invoice
     rows, unattributed, total = estimate.versus_actual(accrual.estimate, analytics.margin_summary(case, MAY))
     assert [(v.tenant_id, v.estimated_cents, v.actual_cents, v.difference_cents) for v in rows] == [
         ("acme", 1214, 4242, -3028), ("beta", 937, 0, 937)]  # gamma: neither estimated nor actual COGS
@@ -276,7 +284,7 @@ def test_demo_october_estimate_against_its_actual_cogs(demo_sqlite_url):
     (-34.8 %): Granite Bank and Saltmarsh Studio had no rate as well.
     """
     engine = engine_for(demo_sqlite_url)
-    accrual = analytics.live_accrual(engine, parse_instant("2026-11-01T00:00:00Z"))
+    accrual = analytics.live_accrual(engine, parse_instant("2026-11-01T00:00:00Z"), known_cost=False)
     est, actual = accrual.estimate, analytics.margin_summary(engine, OCTOBER)
     assert accrual.period == OCTOBER and est.estimated_cogs_cents == est.projected_cogs_cents
     rows, unattributed, total = estimate.versus_actual(est, actual)
@@ -333,7 +341,8 @@ def test_the_estimate_json_by_hand(case):
     doc = report.accrual_json(analytics.live_accrual(case, AS_OF))
     assert list(doc) == ["as_of", "period", "currency", "totals", "subscriptions", "estimate"]
     est = doc["estimate"]
-    assert list(est) == ["cogs_method", "resources_without_rate", "overall", "tenants"]
+    assert list(est) == ["cogs_method", "resources_without_rate", "overall", "unattributed", "tenants"]
+    assert est["unattributed"] == {"estimated_cogs": "10.00", "projected_cogs": "28.00"}  # no May lines: no actual
     assert est["resources_without_rate"] == 2 and isinstance(est["cogs_method"], str)
     assert est["overall"] == {"estimated_cogs": "31.51", "estimated_margin": "-1.51", "estimated_margin_pct": -5.0,
                               "projected_cogs": "94.52", "projected_margin": "-1.52", "projected_margin_pct": -1.6}
@@ -426,7 +435,80 @@ def test_the_page_shows_the_estimate_and_its_check_against_the_actual(case, monk
     chart = next(c for c in charted.get("plotly_chart") if "Estimated margin by tenant" in c.proto.spec)
     assert "Estimated COGS: $12.14" in chart.proto.spec
     assert not any("flag" in frame.value.columns for frame in charted.dataframe)  # and the table is not drawn
-    # May already has a cost line (4242 on web): the estimate against the actual, by tenant
-    versus = _table(at, "actual COGS")
-    assert list(versus["tenant"]) == ["Acme Corp", "Beta Ltd", "unattributed", "total"]
-    assert [str(v) for v in versus["difference"]] == ["-30.28", "9.37", "10.00", "-10.91"]
+    # May is in progress: no final invoice to compare the estimate with
+    assert not any("actual COGS" in frame.value.columns for frame in at.dataframe)
+    assert not any(s.value == "Estimate vs actual" for s in at.subheader)
+
+
+# --- actual cost so far: May's own lines (a daily preview running to 2026-05-06) and the modelled rest -----------
+
+PREVIEW_LINES = [
+    # web (acme): 15.00 billed up to 2026-05-06; a line matching no resource: 2.00, unattributed
+    "INSERT INTO cloud_cost_lines (id, provider, provider_invoice_id, period, provider_resource_id, resource_id, kind, "
+    "product, description, quantity, unit, start_at, end_at, amount_cents, currency) VALUES ('c1000000-0000-4000-8000-"
+    "000000000001', 'digitalocean', 'preview-2026-05', '2026-05-01', '2001', 'a0000000-0000-4000-8000-000000000001', "
+    "'droplet', 'Droplets', 'web', 120, 'hour', '2026-05-01 00:00:00+00:00', '2026-05-06 00:00:00+00:00', 1500, 'USD')",
+    "INSERT INTO cloud_cost_lines (id, provider, provider_invoice_id, period, provider_resource_id, resource_id, kind, "
+    "product, description, quantity, unit, start_at, end_at, amount_cents, currency) VALUES ('c1000000-0000-4000-8000-"
+    "000000000002', 'digitalocean', 'preview-2026-05', '2026-05-01', NULL, NULL, 'bandwidth', 'Bandwidth', 'overage', "
+    "NULL, NULL, '2026-05-01 00:00:00+00:00', '2026-05-06 00:00:00+00:00', 200, 'USD')",
+]
+
+
+def test_actual_cost_so_far_and_the_modelled_rest_by_hand(case):
+    """Known cost is never modelled again: from 2026-05-06 (where the preview's lines stop) to as_of and to the end.
+
+    acme: actual 1500 + web 3000 × 5 d / 30 d = 500 + worker 321 × 120 h / 360 h = 107 → 2107; projected
+    1500 + 3000 × 26/30 = 2600 + 321 × 624/360 = 556.4 → 4656.4 → 4656.
+    beta: old-db deleted 2026-05-04 (before the lines stop): 0; fresh (first seen 2026-05-06T12:00, after) as
+    before 174.19 / 987.10; sprout 390 × 120/156 = 300 / 390 × 624/156 = 1560 → 474.19 → 474 / 2547.10 → 2547.
+    unattributed: actual 200 + ci-runner 2800 × 120/672 = 500 → 700; projected 200 + 2800 × 624/672 = 2600 → 2800.
+    """
+    with case.begin() as conn:
+        for statement in PREVIEW_LINES:
+            conn.exec_driver_sql(statement)
+    est = analytics.live_accrual(case, AS_OF).estimate
+    by_tenant = {t.tenant_id: (t.actual_cogs_cents, t.estimated_cogs_cents, t.projected_cogs_cents) for t in est.tenants}
+    assert by_tenant["acme"] == (1500, 2107, 4656)
+    assert by_tenant["beta"] == (0, 474, 2547)
+    assert (est.unattributed_actual_cogs_cents, est.unattributed_estimated_cogs_cents,
+            est.unattributed_projected_cogs_cents) == (200, 700, 2800)
+    assert est.actual.through == parse_instant("2026-05-06T00:00:00Z") and est.actual_cogs_cents == 1700
+    assert "old-db" not in {r.name for r in est.resources}  # its time is all in the lines
+    # Tenants + unattributed = the overall figures; the actual is May's P&L COGS
+    assert sum(t.estimated_cogs_cents for t in est.tenants) + est.unattributed_estimated_cogs_cents == 2107 + 474 + 700
+    assert est.estimated_cogs_cents == 3281 and est.projected_cogs_cents == 4656 + 2547 + 2800
+    assert est.actual_cogs_cents == analytics.margin_summary(case, MAY).overall.cogs_cents
+    doc = report.accrual_json(analytics.live_accrual(case, AS_OF))["estimate"]
+    assert doc["actual_through"] == "2026-05-06T00:00:00Z" and doc["overall"]["actual_cogs"] == "17.00"
+    assert doc["unattributed"] == {"actual_cogs": "2.00", "estimated_cogs": "7.00", "projected_cogs": "28.00"}
+    assert {t["tenant_id"]: t["actual_cogs"] for t in doc["tenants"]} == {"acme": "15.00", "beta": "0.00",
+                                                                           "gamma": "0.00"}
+    # At the month's end with the lines covering all of it, nothing is modelled twice: a final invoice is the COGS.
+
+
+def test_known_cost_is_never_counted_twice(case):
+    """With lines covering the whole month (a final invoice), the estimate is exactly the month's COGS."""
+    with case.begin() as conn:
+        for statement in PREVIEW_LINES:
+            conn.exec_driver_sql(statement.replace("2026-05-06 00:00:00+00:00", "2026-06-01 00:00:00+00:00"))
+    est = analytics.live_accrual(case, AS_OF).estimate
+    assert est.estimated_cogs_cents == est.projected_cogs_cents == 1700 == est.actual_cogs_cents
+    assert est.resources == ()
+
+
+def test_a_month_of_lines_that_stop_early_is_a_partial_month_rate(case):
+    """web's only lines are April's, and run to 2026-04-05 (a preview, no final invoice): 500 over 4 days is its
+    rate, not 500 a month (it was alive all April: before, the lines' end was not looked at)."""
+    with case.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM cloud_cost_lines WHERE resource_id = 'a0000000-0000-4000-8000-000000000001'")
+        conn.exec_driver_sql(
+            "INSERT INTO cloud_cost_lines (id, provider, provider_invoice_id, period, provider_resource_id, resource_id, "
+            "kind, product, description, amount_cents, currency, start_at, end_at) VALUES ('c2000000-0000-4000-8000-"
+            "000000000001', 'digitalocean', 'preview-2026-04', '2026-04-01', '2001', "
+            "'a0000000-0000-4000-8000-000000000001', 'droplet', 'Droplets', 'web', 500, 'USD', "
+            "'2026-04-01 00:00:00+00:00', '2026-04-05 00:00:00+00:00')")
+    est = analytics.live_accrual(case, AS_OF).estimate
+    web = {r.name: r for r in est.resources}["web"]
+    # 500 × 10 d / 4 d = 1250 so far; to the end 500 × min(31 d, 30 d) / 4 d = 3750 (April's full-month equivalent)
+    assert (web.basis, web.estimated_cents, web.projected_cents) == (estimate.PARTIAL_MONTH, 1250, 3750)

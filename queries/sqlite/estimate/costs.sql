@@ -33,12 +33,18 @@ WITH months (age, period_start, period_end, start_at, end_at, month_ms, start_ms
            (2, :m2_start, :m2_end, :m2_start_at, :m2_end_at, :m2_ms, :m2_start_ms, :m2_end_ms),
            (3, :m3_start, :m3_end, :m3_start_at, :m3_end_at, :m3_ms, :m3_start_ms, :m3_end_ms)
 ),
+billed AS (  -- the resources the month's own cost lines bill (a preview), and the instant those run to
+    SELECT c.resource_id AS id,
+           MAX(CAST(strftime('%s', COALESCE(c.end_at, c.inserted_at)) AS INTEGER) * 1000
+               + CAST(substr(strftime('%f', COALESCE(c.end_at, c.inserted_at)), 4, 3) AS INTEGER)) AS through_ms
+    FROM cloud_cost_lines AS c
+    WHERE c.period >= :month_start AND c.period < :month_end AND c.resource_id IS NOT NULL
+    GROUP BY c.resource_id
+),
 alive AS (
     SELECT id, tenant_id, first_seen_at, deleted_at, first_ms, deleted_ms, whole_month1,
-           max(0, min(:window_end_ms, COALESCE(deleted_ms, :window_end_ms)) - max(first_ms, :window_start_ms))
-               AS so_far_ms,
-           max(0, min(:period_end_ms, COALESCE(deleted_ms, :period_end_ms)) - max(first_ms, :window_start_ms))
-               AS to_end_ms
+           max(0, min(:window_end_ms, COALESCE(deleted_ms, :window_end_ms)) - max(first_ms, model_ms)) AS so_far_ms,
+           max(0, min(:period_end_ms, COALESCE(deleted_ms, :period_end_ms)) - max(first_ms, model_ms)) AS to_end_ms
     FROM (
         SELECT r.id, COALESCE(d.tenant_id, r.tenant_id) AS tenant_id,
                strftime('%Y-%m-%d %H:%M:%f', r.first_seen_at) AS first_seen_at,
@@ -49,40 +55,61 @@ alive AS (
                CAST(strftime('%s', r.first_seen_at) AS INTEGER) * 1000
                    + CAST(substr(strftime('%f', r.first_seen_at), 4, 3) AS INTEGER) AS first_ms,
                CAST(strftime('%s', r.deleted_at) AS INTEGER) * 1000
-                   + CAST(substr(strftime('%f', r.deleted_at), 4, 3) AS INTEGER) AS deleted_ms
+                   + CAST(substr(strftime('%f', r.deleted_at), 4, 3) AS INTEGER) AS deleted_ms,
+               max(:window_start_ms, COALESCE(b.through_ms, :model_from_ms)) AS model_ms
         FROM cloud_resources AS r
         LEFT JOIN cloud_deployments AS d ON d.id = r.deployment_id
+        LEFT JOIN billed AS b ON b.id = r.id
         WHERE strftime('%Y-%m-%d %H:%M:%f', r.first_seen_at) < :window_end
           AND (strftime('%Y-%m-%d %H:%M:%f', r.deleted_at) > :window_start
                OR (r.deleted_at IS NULL AND strftime('%Y-%m-%d %H:%M:%f', r.last_seen_at) >= :window_start))
     ) AS timed
+    WHERE min(:period_end_ms, COALESCE(deleted_ms, :period_end_ms)) > max(first_ms, model_ms)  -- time left to model
 ),
 month1_lines AS (
     SELECT c.resource_id, c.currency, c.amount_cents
     FROM cloud_cost_lines AS c
     WHERE c.period >= :m1_start AND c.period < :m1_end AND c.resource_id IS NOT NULL
 ),
+month1_full AS (  -- the resources whose month-1 lines run to its end (no end_at: to the end)
+    SELECT c.resource_id AS id
+    FROM cloud_cost_lines AS c
+    WHERE c.period >= :m1_start AND c.period < :m1_end AND c.resource_id IS NOT NULL
+    GROUP BY c.resource_id
+    HAVING MAX(COALESCE(strftime('%Y-%m-%d %H:%M:%f', c.end_at), :m1_end_at)) >= :m1_end_at
+),
 residual AS (  -- the alive resources that month 1 does not rate
     SELECT a.* FROM alive AS a
-    WHERE NOT (a.whole_month1 AND EXISTS (SELECT 1 FROM month1_lines AS l WHERE l.resource_id = a.id))
+    WHERE NOT (a.whole_month1 AND EXISTS (SELECT 1 FROM month1_full AS f WHERE f.id = a.id))
 ),
-timed_months AS (  -- each of their months 1-3: full (alive start to end) or the ms alive in it
-    SELECT x.id, mo.age, mo.period_start, mo.period_end, mo.month_ms,
-           x.first_seen_at <= mo.start_at AND (x.deleted_at IS NULL OR x.deleted_at >= mo.end_at) AS full_month,
-           min(mo.end_ms, COALESCE(x.deleted_ms, mo.end_ms)) - max(x.first_ms, mo.start_ms) AS alive_ms
+timed_months AS (  -- each of their months 1-3
+    SELECT x.id, x.first_seen_at, x.deleted_at, x.first_ms, x.deleted_ms, mo.age, mo.period_start, mo.period_end,
+           mo.start_at, mo.end_at, mo.month_ms, mo.start_ms, mo.end_ms
     FROM residual AS x
     CROSS JOIN months AS mo
 ),
-older AS (  -- their full months, and partial ones they were alive in, with their lines' sums; rank: full
-            -- months first, then the newest
-    SELECT t.id, t.age + CASE WHEN t.full_month THEN 0 ELSE 10 END AS rank, t.age, t.month_ms, c.currency,
-           SUM(c.amount_cents) AS monthly_cents,
-           CASE WHEN t.full_month THEN t.month_ms ELSE t.alive_ms END AS rated_ms,
-           CASE WHEN t.full_month THEN 0 ELSE 1 END AS partial
+lines AS (  -- their lines of each month, per currency: the sum, and the instant they run to (no end_at: the end)
+    SELECT t.id, t.age, c.currency, SUM(c.amount_cents) AS monthly_cents,
+           MAX(COALESCE(CAST(strftime('%s', c.end_at) AS INTEGER) * 1000
+                        + CAST(substr(strftime('%f', c.end_at), 4, 3) AS INTEGER), t.end_ms)) AS through_ms
     FROM timed_months AS t
     JOIN cloud_cost_lines AS c ON c.resource_id = t.id AND c.period >= t.period_start AND c.period < t.period_end
-    WHERE t.full_month OR t.alive_ms > 0
-    GROUP BY t.id, t.age, t.month_ms, c.currency, t.full_month, t.alive_ms
+    GROUP BY t.id, t.age, c.currency
+),
+rated AS (  -- full (alive start to end, lines to the end) or the ms alive and covered in it
+    SELECT t.id, t.age, t.month_ms, l.currency, l.monthly_cents,
+           t.first_seen_at <= t.start_at AND (t.deleted_at IS NULL OR t.deleted_at >= t.end_at)
+               AND l.through_ms >= t.end_ms AS full_month,
+           min(t.end_ms, COALESCE(t.deleted_ms, t.end_ms), l.through_ms) - max(t.first_ms, t.start_ms) AS alive_ms
+    FROM timed_months AS t
+    JOIN lines AS l ON l.id = t.id AND l.age = t.age
+),
+older AS (  -- their full months, and partial ones, rank: full months first, then the newest
+    SELECT id, age + CASE WHEN full_month THEN 0 ELSE 10 END AS rank, age, month_ms, currency, monthly_cents,
+           CASE WHEN full_month THEN month_ms ELSE alive_ms END AS rated_ms,
+           CASE WHEN full_month THEN 0 ELSE 1 END AS partial
+    FROM rated
+    WHERE full_month OR alive_ms > 0
 ),
 newest AS (
     SELECT id, MIN(rank) AS rank FROM older GROUP BY id
@@ -95,6 +122,7 @@ SELECT NULL AS resource_id, NULL AS provider_id, NULL AS kind, NULL AS name, a.t
        NULL AS partial
 FROM month1_lines AS c
 JOIN alive AS a ON a.id = c.resource_id
+JOIN month1_full AS f ON f.id = c.resource_id
 WHERE a.whole_month1
 GROUP BY a.tenant_id, c.currency
 UNION ALL
