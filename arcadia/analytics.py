@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
 from typing import NamedTuple
@@ -24,7 +24,8 @@ from arcadia.db import connect, fetch, fetch_rows, uses_preaggregates
 from arcadia.errors import DatabaseUnavailable, DataError, MixedCurrencyError
 from arcadia.estimate import Estimate
 from arcadia.money import margin_pct
-from arcadia.period import UTC, MonthRange, Period, accrual_period, parse_instant
+from arcadia.labels import plural
+from arcadia.period import UTC, MonthRange, Period, accrual_period, iso, parse_instant
 from arcadia.quote import Quote
 
 DEFAULT_CURRENCY = "USD"
@@ -322,6 +323,10 @@ def by_kind(engine: sa.Engine, period: Period | MonthRange) -> ByKind:
     return ByKind(period, currency, _by_amount(revenue), _by_amount(cogs), warnings)
 
 
+GIVEN, LATEST_READING, CLOCK = "given", "latest reading", "clock"  # where an accrual's as-of comes from
+METERING_LAG = timedelta(hours=3)  # a newest reading older than this (against the clock) is warned about
+
+
 @dataclass(frozen=True)
 class Accrual:
     as_of: datetime
@@ -332,6 +337,16 @@ class Accrual:
     # The live COGS estimate and margin beside the revenue (arcadia/estimate.py); None when it cannot be made
     # (a warning says why). Never part of the totals above.
     estimate: Estimate | None = None
+    # The newest usage reading before as_of (None: none this month), and where as_of came from: GIVEN, the
+    # LATEST_READING (the default: a consistent snapshot of the metering) or the CLOCK (no reading this month yet).
+    metered_through: datetime | None = None
+    as_of_basis: str = GIVEN
+    invoiced: bool = False  # the month is invoiced already: its revenue is in the P&L, nothing is accrued
+
+    @property
+    def metering_lag(self) -> timedelta | None:
+        """How far the newest reading is behind as_of (None without a reading)."""
+        return None if self.metered_through is None else max(timedelta(0), self.as_of - self.metered_through)
 
     # Cached: a large accrual has 10,000 quotes, and every surface reads each total more than once.
     @cached_property
@@ -351,18 +366,39 @@ class Accrual:
         return sum(q.projected_subtotal_cents for q in self.quotes)
 
 
-def live_accrual(engine: sa.Engine, as_of: datetime | None = None, known_cost: bool = True) -> Accrual:
-    """Not-yet-invoiced revenue of the month so far, as of `as_of` (default: now), with the live COGS estimate:
-    the month's cost lines so far plus the modelled rest (`known_cost` False: the model alone)."""
-    as_of = parse_instant(as_of or datetime.now(UTC))
+def live_accrual(engine: sa.Engine, as_of: datetime | None = None, known_cost: bool = True,
+                 now: datetime | None = None) -> Accrual:
+    """Not-yet-invoiced revenue of the month so far, with the live COGS estimate: the month's cost lines so far
+    plus the modelled rest (`known_cost` False: the model alone).
+
+    As of `as_of` when given (CONTRACT §2); by default as of the newest usage reading of the month in progress
+    (just after it, so that it counts), or of `now` (the clock) when the month has none yet: a meter that lags
+    does not drag the projection down, and the accrual says how far behind it is."""
+    now = parse_instant(now or datetime.now(UTC))
     with gcpause.paused():
-        return _live_accrual(engine, as_of, known_cost)
+        return _live_accrual(engine, None if as_of is None else parse_instant(as_of), known_cost, now)
 
 
-def _live_accrual(engine: sa.Engine, as_of: datetime, known_cost: bool = True) -> Accrual:
-    period = accrual_period(as_of)
+def _as_of(conn: sa.Connection, as_of: datetime | None, now: datetime) -> tuple[datetime, str, datetime | None]:
+    """The accrual's instant, where it comes from, and the newest reading before it."""
+    if as_of is not None:
+        period = accrual_period(as_of)
+        latest = fetch(conn, "latest_reading", window_start=period.start_at, window_end=as_of)[0]["latest"]
+        return as_of, GIVEN, None if latest is None else parse_instant(latest)
+    period = accrual_period(now)
+    latest = fetch(conn, "latest_reading", window_start=period.start_at, window_end=now + timedelta(seconds=1))[0]["latest"]
+    if latest is None:
+        return now, CLOCK, None
+    latest = parse_instant(latest)
+    # Just after the reading, to the whole second: usage counts in [start, as_of).
+    return latest.replace(microsecond=0) + timedelta(seconds=1), LATEST_READING, latest
+
+
+def _live_accrual(engine: sa.Engine, as_of: datetime | None, known_cost: bool, now: datetime) -> Accrual:
     unavailable = None
     with connect(engine) as conn:
+        as_of, basis, metered_through = _as_of(conn, as_of, now)
+        period = accrual_period(as_of)
         quotes = quote_month(conn, period, as_of)
         invoiced = invoiced_tenants(conn, period)
         # The COGS estimate reads the inventory and the cost lines, which the accrual itself does not: a lock
@@ -375,21 +411,36 @@ def _live_accrual(engine: sa.Engine, as_of: datetime, known_cost: bool = True) -
         except (DatabaseUnavailable, DataError) as exc:
             inventory, unavailable = None, str(exc)
     warnings = []
-    if invoiced:
+    all_invoiced = bool(invoiced) and all(q.subscription.tenant_id in invoiced for q in quotes)
+    if all_invoiced:
+        warnings.append(f"{period.label} is invoiced already: its revenue is in the P&L, not in an accrual, and its "
+                        "margin is the P&L's (the accrual covers a month not invoiced yet)")
+    elif invoiced:
         warnings.append(
-            f"{len(invoiced)} tenant(s) already invoiced for {period} are left out: "
+            f"{plural(len(invoiced), 'tenant')} already invoiced for {period} are left out: "
             "their revenue is in the P&L, not the accrual"
         )
+    if basis == LATEST_READING and now - metered_through > METERING_LAG:
+        warnings.append(f"the newest usage reading is {_hours(now - metered_through)} old "
+                        f"({iso(metered_through)}): the accrual is as of it, and the metering lags")
     quotes = tuple(q for *_, q in sorted(
         (q.subscription.tenant_id, q.subscription.id, i, q) for i, q in enumerate(quotes)
         if q.subscription.tenant_id not in invoiced
     ))
     currency = _single_currency(f"the accrual of {period}", [q.subscription.currency for q in quotes])
     try:
-        if inventory is None:
+        if all_invoiced:
+            live = None  # no revenue left to set a COGS estimate against: the P&L has the month
+        elif inventory is None:
             raise DataError(unavailable)
-        live = estimate.build(inventory, period, as_of, quotes, currency)
+        else:
+            live = estimate.build(inventory, period, as_of, quotes, currency)
     except DataError as exc:  # the estimate cannot be made (mixed currencies, a locked table); the accrual stands
         live = None
         warnings.append(f"no live COGS estimate: {exc}")
-    return Accrual(as_of, period, currency, quotes, tuple(warnings), live)
+    return Accrual(as_of, period, currency, quotes, tuple(warnings), live, metered_through, basis, all_invoiced)
+
+
+def _hours(lag: timedelta) -> str:
+    hours = lag.total_seconds() / 3600  # words for the reader only, never money
+    return f"{hours:.0f} hours" if hours >= 2 else f"{lag.total_seconds() / 60:.0f} minutes"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import datetime
 
@@ -73,7 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     accrual = sub.add_parser("accrual", help="live accrual of the month so far")
     accrual.add_argument("--as-of", help="ISO-8601 instant (default: now)")
-    _output_flags(accrual, ["subscriptions", "lines", "estimate"])
+    _output_flags(accrual, ["subscriptions", "lines", "estimate", "estimate_tenants"])
+
+    accuracy = sub.add_parser("estimate-accuracy", help="how good the live COGS estimate has been: its month-end "
+                                                        "projection on days 7, 14 and 21 of past months against their "
+                                                        "final COGS")
+    accuracy.add_argument("--months", type=int, default=6, metavar="N",
+                          help="the last N complete months with a final invoice (default 6, 1-36)")
+    accuracy.add_argument("--json", action="store_true", help="print the JSON document")
 
     lines = sub.add_parser("cost-lines", help="the provider cost lines behind a tenant's COGS, or no tenant's")
     lines.add_argument("--period", required=True, help=PERIOD_HELP)
@@ -170,11 +178,20 @@ def _print_by_kind(b: analytics.ByKind) -> None:
 
 
 def _print_accrual(a: analytics.Accrual) -> None:
-    print(f"Accrual of {a.period.label} as of {a.as_of.isoformat()} ({a.currency})")
+    basis = {analytics.LATEST_READING: ", just after the latest usage reading", analytics.CLOCK: " (the clock: no "
+             "usage reading this month yet)"}.get(a.as_of_basis, "")
+    print(f"Accrual of {a.period.label} as of {a.as_of.isoformat()}{basis} ({a.currency})")
+    if a.invoiced:
+        print(f"  {a.period.label} is invoiced: its revenue and margin are in the P&L (python -m arcadia margin "
+              f"--period {a.period.start:%Y-%m})")
+        return
     print(f"  subtotal {display(a.subtotal_cents)}   GST {display(a.tax_cents)}   total {display(a.total_cents)}   "
           f"projected month-end subtotal {display(a.projected_subtotal_cents)}")
     e = a.estimate
     if e is not None:  # an estimate, never part of the invoiced figures
+        if e.actual is not None:
+            print(f"  actual cost so far (the month's cost lines, to {e.actual.through:%Y-%m-%d %H:%M} UTC): "
+                  f"{display(e.actual_cogs_cents)}; the rest is modelled")
         print(f"  estimate: COGS so far {display(e.estimated_cogs_cents)}, margin {display(e.estimated_margin_cents)} "
               f"({_pct(e.estimated_margin_pct)}); month-end COGS {display(e.projected_cogs_cents)}, margin "
               f"{display(e.projected_margin_cents)} ({_pct(e.projected_margin_pct)}); "
@@ -321,6 +338,14 @@ def run(args) -> int:
         return _import_do(args)
     if args.command == "sync-do":
         return _sync_do(args)
+    if args.command == "estimate-accuracy":
+        from arcadia import accuracy
+
+        if not 1 <= args.months <= 36:
+            raise InputError(f"--months {args.months}: expected 1 to 36")
+        found = accuracy.estimate_accuracy(get_engine(args.database_url, reader=True), args.months)
+        print(report.dumps(accuracy.to_json(found)) if args.json else accuracy.to_text(found))
+        return EXIT_OK
     if args.command in ("margin", "by-kind"):
         period = parse_months(args.period, args.from_month, args.to_month)
     elif args.command in ("rollup", "cost-lines"):
@@ -373,3 +398,6 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `… | head` closed the pipe: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+        return EXIT_OK

@@ -273,14 +273,15 @@ def _cents(micros: int) -> int:
 
 
 def _cost_line(world, period, invoice, res, kind, description, amount, quantity, unit, start, end,
-               provider_resource_id=None):
-    world.add(
+               provider_resource_id=None, inserted_at=None) -> dict:
+    return world.add(
         "cloud_cost_lines", id=_uuid("cost", period, kind, description), provider="digitalocean",
         provider_invoice_id=invoice, period=period.start,
         provider_resource_id=res.provider_id if res else provider_resource_id,
         resource_id=res.id if res else None, kind=kind, product=kind.replace("_", " ").title(),
         description=description, quantity=quantity, unit=unit, start_at=start, end_at=end,
-        amount_cents=amount, currency="USD", inserted_at=period.end_at + timedelta(days=1, hours=3),
+        amount_cents=amount, currency="USD",
+        inserted_at=inserted_at or period.end_at + timedelta(days=1, hours=3),
     )
 
 
@@ -352,8 +353,9 @@ def _inventory_rows(world: World) -> None:
 
 TABLE_ORDER = [
     "tenants", "cloud_projects", "cloud_deployments", "cloud_resources", "catalog_items", "subscriptions",
-    "subscription_items", "usage_records", "cloud_cost_lines",
+    "subscription_items", "usage_records", "cloud_cost_lines", "provider_invoices", "provider_syncs",
 ]
+PREVIEW_HOUR = 6  # DigitalOcean's daily preview, as a daily sync (06:00 UTC) leaves it in place
 
 
 def build_world(now: datetime) -> World:
@@ -377,7 +379,41 @@ def build_world(now: datetime) -> World:
     while period.end_at <= now:
         _month_cost_lines(world, period, cost_rng)
         period = period.next()
+    _month_preview(world, period, random.Random(13))
     return world
+
+
+def _month_preview(world: World, period: Period, rng: random.Random) -> None:
+    """The month in progress as the last daily sync left it: DigitalOcean's preview up to that morning, in place
+    for the default account (the complete months' invoices are other figures and stay as they are)."""
+    synced = world.now.replace(hour=PREVIEW_HOUR, minute=0, second=0, microsecond=0)
+    if synced > world.now:
+        synced -= timedelta(days=1)
+    if synced <= period.start_at:
+        return  # the month's first preview is not out yet
+    invoice = f"do-preview-{period.start:%Y%m}"
+    lines = []
+    for res in world.resources:
+        hours = res.hours_in(period, synced)
+        if hours <= 0:
+            continue
+        monthly = res.monthly_cents if res.kind != "snapshot" else -(-res.gib * SNAPSHOT_MILLICENTS_PER_GIB // 1000)
+        capped = min(hours, MONTHLY_CAP_HOURS)
+        amount = monthly if capped == MONTHLY_CAP_HOURS else _cents(_round10(monthly * 10_000, MONTHLY_CAP_HOURS) * capped)
+        start, end = max(res.created_at, period.start_at), min(synced, res.deleted_at or synced)
+        lines.append(_cost_line(world, period, invoice, res, res.kind, f"{res.kind.replace('_', ' ').title()} {res.name}",
+                                amount, Decimal(capped), "hour", start, end, inserted_at=synced))
+    days = max(1, (synced - period.start_at).days)
+    bandwidth = rng.randint(10, 60) * days
+    lines.append(_cost_line(world, period, invoice, None, "bandwidth", "Outbound transfer overage", bandwidth,
+                            Decimal(bandwidth), "GiB", period.start_at, synced, inserted_at=synced))
+    imported = synced + timedelta(minutes=5)
+    world.add("provider_invoices", provider="digitalocean", account="default", period=period.start,
+              provider_invoice_id=invoice, source="preview", as_of=synced, lines_through=synced,
+              described="DigitalOcean preview (demo)", line_count=len(lines),
+              amount_cents=sum(line["amount_cents"] for line in lines), currency="USD", imported_at=imported)
+    world.add("provider_syncs", provider="digitalocean", account="default", attempted_at=imported,
+              succeeded_at=imported, outcome=f"ok: imported {period.label} preview")
 
 
 def is_empty(engine: sa.Engine) -> bool:

@@ -7,11 +7,13 @@ import io
 import json
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 
-from arcadia.analytics import Accrual, ByKind, MarginSummary, PnL
+from arcadia.analytics import CLOCK, LATEST_READING, Accrual, ByKind, MarginSummary, PnL
 from arcadia.estimate import Estimate, Versus
+from arcadia.labels import plural
 from arcadia.money import fmt, gst_cents
 from arcadia.period import MonthRange, Period, iso
 from arcadia.quote import Quote
@@ -87,7 +89,36 @@ def accrual_json(accrual: Accrual) -> dict:
         },
         "subscriptions": [_subscription_json(q) for q in accrual.quotes],
         **({} if accrual.estimate is None else {"estimate": estimate_json(accrual.estimate)}),
+        "metered_through": iso(accrual.metered_through), "as_of_basis": accrual.as_of_basis,
     }, accrual.warnings)
+
+
+def _age(instant: datetime, now: datetime) -> str:
+    """How long ago, for the reader: '40 minutes', '8 hours', '3 days' (never money)."""
+    minutes = max(0, int((now - instant).total_seconds()) // 60)
+    if minutes < 120:
+        return plural(minutes, "minute")
+    return plural(minutes // 60, "hour") if minutes < 72 * 60 else plural(minutes // 1440, "day")
+
+
+def as_of_words(accrual: Accrual, now: datetime) -> str:
+    """Where the accrual's instant comes from, and how far the metering is behind the clock."""
+    if accrual.as_of_basis == LATEST_READING:
+        return (f"As of the latest usage reading ({accrual.metered_through:%Y-%m-%d %H:%M} UTC, "
+                f"{_age(accrual.metered_through, now)} ago): a consistent snapshot of the metering.")
+    if accrual.as_of_basis == CLOCK:
+        return "As of the clock: no usage reading this month yet."
+    if accrual.metered_through is None:
+        return "As of the instant asked for; no usage reading of the month before it."
+    return (f"As of the instant asked for; the newest usage reading before it is of "
+            f"{accrual.metered_through:%Y-%m-%d %H:%M} UTC.")
+
+
+def actual_words(estimate: Estimate, now: datetime) -> str:
+    """How far the month's own cost lines reach (the preview's age) and what is modelled."""
+    through = estimate.actual.through
+    return (f"The month's cost lines run to {through:%Y-%m-%d %H:%M} UTC ({_age(through, now)} ago, "
+            f"{plural(estimate.actual.line_count, 'line')}): actual cost so far; after that, the cost is modelled.")
 
 
 def estimate_json(estimate: Estimate) -> dict:
@@ -211,6 +242,13 @@ def accrual_table(accrual: Accrual, table: str) -> list[dict]:
             "sku": line.sku, "billing_kind": line.billing_kind, "quantity": _quantity(line.quantity),
             "amount": fmt(line.amount_cents), "projected": fmt(line.projected_cents),
         } for q in accrual.quotes for line in q.lines]
+    if table == "estimate_tenants":  # the estimate by tenant, then the unattributed row: they add up
+        as_of = _instant(accrual)
+        money = ("estimated margin", "accrued revenue", "actual COGS", "estimated COGS", "projected revenue",
+                 "projected COGS", "projected margin")
+        return [{"as_of": as_of, **{key.replace(" ", "_").replace("%", "pct"): (fmt(value) if key in money else
+                                    "" if value is None else value) for key, value in row.items()}}
+                for row in (estimate_tenants(accrual.estimate) if accrual.estimate is not None else ())]
     if table == "estimate":  # the resources without a recent full month of cost lines: list price or no rate
         as_of = _instant(accrual)
         return [{
@@ -223,16 +261,28 @@ def accrual_table(accrual: Accrual, table: str) -> list[dict]:
 
 def estimate_tenants(estimate: Estimate) -> list[dict]:
     """The Live accrual page's estimated margin per tenant, in the estimate's order (money in cents), with how
-    many of the tenant's resources have no rate (its estimated COGS is too low by their cost)."""
-    unpriced: dict[str, int] = {}
+    many of the tenant's resources have no rate (its estimated COGS is too low by their cost), then the
+    unattributed COGS as a last row: the rows add up to the estimate's overall figures (its margin is −COGS)."""
+    unpriced: dict[str | None, int] = {}
     for r in estimate.without_rate:
         unpriced[r.tenant_id] = unpriced.get(r.tenant_id, 0) + 1
-    return [{"tenant": t.tenant_name, "tenant_id": t.tenant_id, "estimated margin": t.estimated_margin_cents,
+    rows = [{"tenant": t.tenant_name, "tenant_id": t.tenant_id, "estimated margin": t.estimated_margin_cents,
              "estimated margin %": t.estimated_margin_pct, "accrued revenue": t.accrued_revenue_cents,
-             "estimated COGS": t.estimated_cogs_cents, "projected revenue": t.projected_revenue_cents,
-             "projected COGS": t.projected_cogs_cents, "projected margin": t.projected_margin_cents,
-             "projected margin %": t.projected_margin_pct, "resources without rate": unpriced.get(t.tenant_id, 0)}
+             "actual COGS": t.actual_cogs_cents, "estimated COGS": t.estimated_cogs_cents,
+             "projected revenue": t.projected_revenue_cents, "projected COGS": t.projected_cogs_cents,
+             "projected margin": t.projected_margin_cents, "projected margin %": t.projected_margin_pct,
+             "resources without rate": unpriced.get(t.tenant_id, 0)}
             for t in estimate.tenants]
+    rows.append({"tenant": UNATTRIBUTED, "tenant_id": "", "estimated margin": -estimate.unattributed_estimated_cogs_cents,
+                 "estimated margin %": None, "accrued revenue": 0, "actual COGS": estimate.unattributed_actual_cogs_cents,
+                 "estimated COGS": estimate.unattributed_estimated_cogs_cents, "projected revenue": 0,
+                 "projected COGS": estimate.unattributed_projected_cogs_cents,
+                 "projected margin": -estimate.unattributed_projected_cogs_cents, "projected margin %": None,
+                 "resources without rate": unpriced.get(None, 0)})
+    return rows
+
+
+UNATTRIBUTED = "unattributed (no tenant)"
 
 
 def estimate_without_rate(estimate: Estimate) -> list[dict]:
@@ -306,6 +356,9 @@ COLUMNS = {
     "cogs": ["period", "side", "kind", "amount"],
     "subscriptions": ["as_of", "subscription_id", "tenant_id", "deployment_id", "subtotal", "tax", "total", "projected_subtotal"],
     "lines": ["subscription_id", "tenant_id", "sku", "billing_kind", "quantity", "amount", "projected"],
+    "estimate_tenants": ["as_of", "tenant", "tenant_id", "estimated_margin", "estimated_margin_pct", "accrued_revenue",
+                         "actual_COGS", "estimated_COGS", "projected_revenue", "projected_COGS", "projected_margin",
+                         "projected_margin_pct", "resources_without_rate"],
     "estimate": ["as_of", "resource_id", "provider_id", "name", "kind", "tenant_id", "basis", "rate", "estimated",
                  "projected"],
     "tenant_lines": ["period", "cost_line_id", "resource", "resource_kind", "size_slug", "deployment",

@@ -8,15 +8,14 @@ import streamlit as st
 from arcadia import charts, report
 from arcadia.errors import ArcadiaError, InputError
 from arcadia.estimate import LIST_PRICE, NO_RATE, PARTIAL_MONTH
-from arcadia.estimate import versus_actual
 from arcadia.labels import plural
 from arcadia.money import display
 from arcadia.period import UTC, accrual_period, parse_instant
 from dashboard import data, ui
 
 MONEY = ["subtotal", "GST", "total", "projected"]
-ESTIMATE_MONEY = ["estimated margin", "accrued revenue", "estimated COGS", "projected revenue", "projected COGS",
-                  "projected margin"]
+ESTIMATE_MONEY = ["estimated margin", "accrued revenue", "actual COGS", "estimated COGS", "projected revenue",
+                  "projected COGS", "projected margin"]
 ESTIMATE_PCT = ("estimated margin %", "projected margin %")
 
 
@@ -57,7 +56,14 @@ def render(url: str) -> None:
         accrual = data.accrual(url, as_of)
         names = data.tenant_names(url)
         st.text(f"As of {accrual.as_of:%Y-%m-%d %H:%M:%S} UTC · {accrual.period.label} · {accrual.currency}")
+        st.caption(report.as_of_words(accrual, datetime.now(UTC)))
         ui.warnings(accrual.warnings)
+        if accrual.invoiced:
+            st.info(f"{accrual.period.label} is invoiced: its revenue, COGS and margin are on the P&L. The live "
+                    "accrual covers a month not invoiced yet.", icon=":material/receipt_long:")
+            st.page_link("pages/pnl.py", label=f"P&L of {accrual.period.label}", icon=":material/query_stats:",
+                         query_params={"period": f"{accrual.period.start:%Y-%m}"})
+            return
         subtotal, tax, total, projected = st.columns(4)
         subtotal.metric("Accrued subtotal (ex-GST)", display(accrual.subtotal_cents), border=True)
         tax.metric("GST", display(accrual.tax_cents), border=True)
@@ -111,21 +117,26 @@ def render(url: str) -> None:
         if est is None:
             st.caption("No COGS estimate for this month: the warning above says why.")
             return
-        st.caption("An estimate, not invoiced figures: the provider's invoice for the month comes after it ends. "
-                   "Each resource alive this month costs its last full month of cost lines (of the three before), "
-                   "prorated by the time it has been alive and capped at that month's amount; a resource without "
-                   "such a month uses its cost per hour alive in its newest partial month, else its inventory list "
-                   "price, else it has no rate. Cost lines that match no "
-                   "resource (e.g. bandwidth) are not estimated. Margin = accrued revenue (ex-GST) − estimated COGS.")
-        so_far = st.columns(3)
-        so_far[0].metric("Estimated COGS so far", display(est.estimated_cogs_cents, est.currency), border=True)
-        so_far[1].metric("Estimated margin so far", display(est.estimated_margin_cents, est.currency), border=True)
-        so_far[2].metric("Estimated margin % so far", _pct(est.estimated_margin_pct), border=True)
-        month_end = st.columns(3)
-        month_end[0].metric("Projected month-end COGS", display(est.projected_cogs_cents, est.currency), border=True)
-        month_end[1].metric("Projected month-end margin", display(est.projected_margin_cents, est.currency),
-                            border=True, help="Projected month-end subtotal − projected month-end COGS")
-        month_end[2].metric("Projected month-end margin %", _pct(est.projected_margin_pct), border=True)
+        st.caption("An estimate, not invoiced figures. Actual cost so far is the month's own DigitalOcean cost "
+                   "lines (the daily preview); only the time they do not cover yet is modelled: each resource alive "
+                   "costs its last full month of cost lines (of the three before), prorated by the time, capped at "
+                   "that month's amount; else its cost per hour in its newest partial month, else its inventory list "
+                   "price, else it has no rate. Margin = accrued revenue (ex-GST) − estimated COGS.")
+        if est.actual is not None:
+            st.caption(report.actual_words(est, datetime.now(UTC)))
+        parts = st.columns(3)
+        parts[0].metric("Actual cost so far", display(est.actual_cogs_cents, est.currency), border=True,
+                        help="The month's cost lines in place (DigitalOcean's daily preview), attributed as in the P&L.")
+        parts[1].metric("Estimated COGS to now", display(est.estimated_cogs_cents, est.currency), border=True,
+                        help="Actual cost so far + the modelled cost from where its lines stop to the as-of instant.")
+        parts[2].metric("Projected month-end COGS", display(est.projected_cogs_cents, est.currency), border=True,
+                        help="Actual cost so far + the modelled cost from where its lines stop to the month's end.")
+        margins = st.columns(4)
+        margins[0].metric("Estimated margin so far", display(est.estimated_margin_cents, est.currency), border=True)
+        margins[1].metric("Estimated margin % so far", _pct(est.estimated_margin_pct), border=True)
+        margins[2].metric("Projected month-end margin", display(est.projected_margin_cents, est.currency),
+                          border=True, help="Projected month-end subtotal − projected month-end COGS")
+        margins[3].metric("Projected month-end margin %", _pct(est.projected_margin_pct), border=True)
         bases = Counter(r.basis for r in est.resources)
         st.caption(f"Resources alive this month: {bases[PARTIAL_MONTH]:,} priced from a partial month of cost lines, "
                    f"{bases[LIST_PRICE]:,} from their list price, {bases[NO_RATE]:,} without a rate, the others from "
@@ -156,14 +167,9 @@ def render(url: str) -> None:
         ui.csv_download(lambda: report.accrual_table(accrual, "estimate"), "estimate",
                         f"arcadia-estimate-unrated-{accrual.period.start:%Y-%m}.csv",
                         "Download resources without a cost-line rate CSV")
-        actual = ui.attempt(lambda: data.margin(url, str(accrual.period)), "The month's actual COGS")
-        if actual is not None and actual.cost_line_count and actual.currency == est.currency:
-            # The month's provider invoice is in: how good was the estimate?
-            st.subheader("Estimate vs actual")
-            st.caption(f"{accrual.period.label}'s provider cost lines are in: the estimated COGS against the actual, "
-                       "by tenant, largest difference first. Difference = estimated − actual.")
-            ui.money_table(report.estimate_versus(*versus_actual(est, actual)),
-                           ["estimated COGS", "actual COGS", "difference"], ("difference %",), key="estimate-vs-actual")
+        ui.csv_download(lambda: report.accrual_table(accrual, "estimate_tenants"), "estimate_tenants",
+                        f"arcadia-estimate-tenants-{accrual.period.start:%Y-%m}.csv",
+                        "Download the estimate by tenant CSV")
 
 
     live()

@@ -53,7 +53,8 @@ def test_by_kind_json_shape(capsys, demo_sqlite_url):
 def test_accrual_json_shape(capsys, demo_sqlite_url):
     code, out, _ = run_cli(capsys, "--database-url", demo_sqlite_url, "accrual", "--as-of", DEMO_NOW, "--json")
     doc = json.loads(out)
-    assert code == 0 and list(doc) == ["as_of", "period", "currency", "totals", "subscriptions", "estimate"]
+    assert code == 0 and list(doc) == ["as_of", "period", "currency", "totals", "subscriptions", "estimate", "metered_through",
+                                    "as_of_basis"]
     assert list(doc["totals"]) == ["subtotal", "tax", "total", "projected_subtotal"]
     sub = doc["subscriptions"][0]
     assert list(sub) == ["subscription_id", "tenant_id", "deployment_id", "subtotal", "tax", "total",

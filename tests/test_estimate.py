@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
-from arcadia import analytics, api, billing, estimate, report
+from arcadia import accuracy, analytics, api, billing, estimate, report
 from arcadia.cli import main
 from arcadia.db import connect, engine_for
 from arcadia.money import fmt, half_up_div
@@ -284,9 +284,10 @@ def test_demo_october_estimate_against_its_actual_cogs(demo_sqlite_url):
     (-34.8 %): Granite Bank and Saltmarsh Studio had no rate as well.
     """
     engine = engine_for(demo_sqlite_url)
-    accrual = analytics.live_accrual(engine, parse_instant("2026-11-01T00:00:00Z"), known_cost=False)
-    est, actual = accrual.estimate, analytics.margin_summary(engine, OCTOBER)
-    assert accrual.period == OCTOBER and est.estimated_cogs_cents == est.projected_cogs_cents
+    with connect(engine) as conn:  # October is invoiced: the model alone, as of its end
+        est = accuracy.model_estimate(conn, OCTOBER, parse_instant("2026-11-01T00:00:00Z"))
+    actual = analytics.margin_summary(engine, OCTOBER)
+    assert est.period == OCTOBER and est.estimated_cogs_cents == est.projected_cogs_cents
     rows, unattributed, total = estimate.versus_actual(est, actual)
     partial = [r for r in est.resources if r.basis == estimate.PARTIAL_MONTH]
     print(f"\nOctober 2026: estimated COGS as of 2026-11-01 vs the actual (demo); {len(partial)} resources alive in "
@@ -339,7 +340,8 @@ TENANT_KEYS = ["tenant_id", "tenant_name", "accrued_revenue", "estimated_cogs", 
 
 def test_the_estimate_json_by_hand(case):
     doc = report.accrual_json(analytics.live_accrual(case, AS_OF))
-    assert list(doc) == ["as_of", "period", "currency", "totals", "subscriptions", "estimate"]
+    assert list(doc) == ["as_of", "period", "currency", "totals", "subscriptions", "estimate", "metered_through",
+                                    "as_of_basis"]
     est = doc["estimate"]
     assert list(est) == ["cogs_method", "resources_without_rate", "overall", "unattributed", "tenants"]
     assert est["unattributed"] == {"estimated_cogs": "10.00", "projected_cogs": "28.00"}  # no May lines: no actual
@@ -414,15 +416,17 @@ def test_the_page_shows_the_estimate_and_its_check_against_the_actual(case, monk
     assert not at.exception and not at.error
     assert any(s.value == "Estimated COGS and margin (estimate)" for s in at.subheader)
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Estimated COGS so far"] == "$31.51" and metrics["Estimated margin so far"] == "-$1.51"
+    assert metrics["Estimated COGS to now"] == "$31.51" and metrics["Estimated margin so far"] == "-$1.51"
+    assert metrics["Actual cost so far"] == "$0.00"  # May has no cost line of its own
     assert metrics["Estimated margin % so far"] == "-5.0 %" and metrics["Projected month-end COGS"] == "$94.52"
     assert metrics["Projected month-end margin"] == "-$1.52" and metrics["Projected month-end margin %"] == "-1.6 %"
     assert metrics["Accrued subtotal (ex-GST)"] == "$30.00"  # the accrual's own cards are unchanged
     tenants = _table(at, "estimated margin")
-    assert list(tenants["tenant_id"]) == ["acme", "gamma", "beta"]
-    assert [str(v) for v in tenants["estimated margin"]] == ["-2.14", "0.00", "10.63"]
-    assert list(tenants["resources without rate"]) == [0, 1, 1]  # gamma's mystery, beta's legacy
-    assert [list(flag) for flag in tenants["flag"]] == [["loss"], ["no rate"], ["no rate"]]
+    assert list(tenants["tenant_id"]) == ["acme", "gamma", "beta", ""]  # then the unattributed row
+    assert [str(v) for v in tenants["estimated margin"]] == ["-2.14", "0.00", "10.63", "-10.00"]
+    assert sum(tenants["estimated COGS"]) == Decimal("31.51")  # the rows add up to the card
+    assert list(tenants["resources without rate"]) == [0, 1, 1, 0]  # gamma's mystery, beta's legacy
+    assert [list(flag)[:1] for flag in tenants["flag"]] == [["loss"], ["no rate"], ["no rate"], ["loss"]]
     assert list(_table(at, "provider_id")["resource"]) == ["legacy", "mystery"]  # without a rate
     # The page's caption counts every listed resource with a rate as 'priced from their list price', so today it
     # counts the partial-month ones (worker, sprout) there too (3, not 1): pages/accrual.py has to count by basis
@@ -436,7 +440,7 @@ def test_the_page_shows_the_estimate_and_its_check_against_the_actual(case, monk
     assert "Estimated COGS: $12.14" in chart.proto.spec
     assert not any("flag" in frame.value.columns for frame in charted.dataframe)  # and the table is not drawn
     # May is in progress: no final invoice to compare the estimate with
-    assert not any("actual COGS" in frame.value.columns for frame in at.dataframe)
+    assert not any("difference" in frame.value.columns for frame in at.dataframe)
     assert not any(s.value == "Estimate vs actual" for s in at.subheader)
 
 
