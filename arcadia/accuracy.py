@@ -145,7 +145,8 @@ def to_text(acc: Accuracy) -> str:
     for p in acc.overall:
         out.append(f"{p.period.label:15} {p.day:>4} {display(p.projected_cents):>12} {display(p.final_cents):>12} "
                    f"{display(p.error_cents):>11} {_pct(p.error_pct):>8}")
-    out.append("typical miss (Σ |error| ÷ Σ final): " + ", ".join(f"day {day} {_pct(pct)}" for day, pct in acc.summary()))
+    out.append("typical miss (Σ |error| ÷ Σ final): " + ", ".join(f"day {day} {'—' if pct is None else f'{pct} %'}"
+                                                             for day, pct in acc.summary()))
     out.append(f"\nThe {LARGEST_TENANTS} largest tenants of each month (by final COGS), day {DAYS[-1]}:")
     for p in (p for p in acc.tenants if p.day == DAYS[-1]):
         out.append(f"  {p.period.label:15} {p.tenant_name[:28]:28} {display(p.projected_cents):>11} "

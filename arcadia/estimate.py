@@ -57,6 +57,7 @@ COGS_METHOD = ("run rate per resource alive this month: its last full month of c
 PARTIAL_MONTH, LIST_PRICE, NO_RATE = "partial month", "list price", "no rate"
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)  # live, every deletion recorded is known
 _MS = timedelta(milliseconds=1)
 _MS_PER_HOUR = 3_600_000
 
@@ -186,13 +187,15 @@ class Inputs(NamedTuple):
 def read(conn: sa.Connection, period: Period, as_of: datetime, known_cost: bool = True) -> Inputs:
     """The rows of queries/estimate/costs.sql for [start of period, as_of), every tenant's name, and the month's
     own cost lines so far (per tenant, and the instant they run to). With `known_cost` False the month's own
-    lines are ignored and the whole month is modelled (how good the model alone is, against a final invoice)."""
+    lines are ignored and the whole month is modelled from the inventory as known at as_of (deletions after it
+    unknown): what the model alone would have said then, to set against the month's final invoice."""
     own = period.end if known_cost else period.start  # an empty range of months reads none of its lines
     actual = _actual(fetch_rows(conn, "estimate/actual_through", month_start=period.start, month_end=own))
     binds = {"window_start": period.start_at, "window_end": as_of, "period_end": period.end_at,
              "window_start_ms": _epoch_ms(period.start_at), "window_end_ms": _epoch_ms(as_of),
              "period_end_ms": _epoch_ms(period.end_at), "month_start": period.start, "month_end": own,
-             "model_from_ms": _epoch_ms(model_from(actual, period, as_of))}
+             "model_from_ms": _epoch_ms(model_from(actual, period, as_of)),
+             "known_at": FAR_FUTURE if known_cost else as_of}
     for age, month in enumerate(_lookback(period), start=1):
         binds.update({f"m{age}_start": month.start, f"m{age}_end": month.end, f"m{age}_start_at": month.start_at,
                       f"m{age}_end_at": month.end_at, f"m{age}_ms": month.seconds * 1000,

@@ -160,3 +160,11 @@ def tenant_cost_lines(url: str, tenant_id: str, period: str) -> list[dict]:
 @st.cache_data(ttl=MONTH_TTL, show_spinner=False)
 def unattributed_cost_lines(url: str, period: str) -> list[dict]:
     return coverage.unattributed_cost_lines(_engine(url), Period.parse(period))
+
+
+@st.cache_resource(ttl="1h", max_entries=8, show_spinner="Measuring the estimate against past months…")
+def estimate_accuracy(url: str, month: str):
+    """accuracy.estimate_accuracy as of the month in progress (`month`, the cache key): it changes once a month."""
+    from arcadia import accuracy
+
+    return accuracy.estimate_accuracy(_engine(url), now=Period.parse(month).start_at)

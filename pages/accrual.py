@@ -5,7 +5,7 @@ from datetime import datetime
 
 import streamlit as st
 
-from arcadia import charts, report
+from arcadia import accuracy, charts, report
 from arcadia.errors import ArcadiaError, InputError
 from arcadia.estimate import LIST_PRICE, NO_RATE, PARTIAL_MONTH
 from arcadia.labels import plural
@@ -170,6 +170,18 @@ def render(url: str) -> None:
         ui.csv_download(lambda: report.accrual_table(accrual, "estimate_tenants"), "estimate_tenants",
                         f"arcadia-estimate-tenants-{accrual.period.start:%Y-%m}.csv",
                         "Download the estimate by tenant CSV")
+        if st.toggle("How good has the estimate been?", key="estimate-accuracy",
+                      help="Its month-end projection on days 7, 14 and 21 of the last 6 months whose final invoice "
+                           "is in, against their final COGS. `python -m arcadia estimate-accuracy` shows the same."):
+            found = data.estimate_accuracy(url, str(accrual.period))
+            if not found.months:
+                st.caption("No complete month with a final invoice to measure the estimate against yet.")
+            else:
+                st.caption("Projected month-end COGS (the model alone, from the months before) against the final "
+                           "COGS. Error = projected − final. Typical miss (Σ |error| ÷ Σ final): "
+                           + ", ".join(f"day {day}: {_pct(pct)}" for day, pct in found.summary()) + ".")
+                ui.money_table(accuracy.table_rows(found), ["projected COGS", "final COGS", "error"], ("error %",),
+                               key="estimate-accuracy-table")
 
 
     live()

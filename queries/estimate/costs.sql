@@ -29,7 +29,8 @@
 -- Columns are read by position (estimate.py).
 -- Binds: window_start, window_end, period_end (instants) and the same as epoch milliseconds
 -- (window_start_ms, window_end_ms, period_end_ms); model_from_ms (epoch milliseconds); month_start, month_end
--- (the window's month as dates, for its own cost lines); the look-back months k = 1, 2, 3 (newest first):
+-- (the window's month as dates, for its own cost lines); known_at (an instant: deletions after it are not
+-- known; the far future live, the as-of instant when measuring the estimate afterwards); the look-back months k = 1, 2, 3 (newest first):
 -- mk_start, mk_end (first days of the month and of the next, dates), mk_start_at, mk_end_at (instants),
 -- mk_ms (the month's length in milliseconds), mk_start_ms, mk_end_ms (its start and end, epoch milliseconds).
 WITH months (age, period_start, period_end, start_at, end_at, month_ms, start_ms, end_ms) AS (  -- months 1-3
@@ -64,7 +65,11 @@ alive AS NOT MATERIALIZED (
                GREATEST(CAST(:window_start_ms AS bigint),
                         COALESCE(CAST(floor(EXTRACT(EPOCH FROM b.through) * 1000) AS bigint),
                                  CAST(:model_from_ms AS bigint))) AS model_ms
-        FROM cloud_resources AS r
+        FROM (  -- the inventory as known at known_at: a deletion after it is not known yet (a backtest)
+            SELECT id, tenant_id, deployment_id, first_seen_at, last_seen_at,
+                   CASE WHEN deleted_at <= :known_at THEN deleted_at END AS deleted_at
+            FROM cloud_resources
+        ) AS r
         LEFT JOIN cloud_deployments AS d ON d.id = r.deployment_id
         LEFT JOIN billed AS b ON b.id = r.id
         WHERE r.first_seen_at < :window_end

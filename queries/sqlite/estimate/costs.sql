@@ -57,7 +57,11 @@ alive AS (
                CAST(strftime('%s', r.deleted_at) AS INTEGER) * 1000
                    + CAST(substr(strftime('%f', r.deleted_at), 4, 3) AS INTEGER) AS deleted_ms,
                max(:window_start_ms, COALESCE(b.through_ms, :model_from_ms)) AS model_ms
-        FROM cloud_resources AS r
+        FROM (  -- the inventory as known at known_at: a deletion after it is not known yet (a backtest)
+            SELECT id, tenant_id, deployment_id, first_seen_at, last_seen_at,
+                   CASE WHEN strftime('%Y-%m-%d %H:%M:%f', deleted_at) <= :known_at THEN deleted_at END AS deleted_at
+            FROM cloud_resources
+        ) AS r
         LEFT JOIN cloud_deployments AS d ON d.id = r.deployment_id
         LEFT JOIN billed AS b ON b.id = r.id
         WHERE strftime('%Y-%m-%d %H:%M:%f', r.first_seen_at) < :window_end
