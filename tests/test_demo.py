@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from arcadia import analytics, report, schema
+from arcadia import analytics, do_import, report, schema
 from arcadia.db import engine_for
 from arcadia.demo import build_demo, build_world
 from arcadia.errors import InputError
@@ -81,7 +81,14 @@ def test_current_month_has_partial_usage_and_no_invoice(demo):
     assert accrual.subtotal_cents > 0 and accrual.projected_subtotal_cents > accrual.subtotal_cents
     assert not accrual.warnings
     november = analytics.margin_summary(demo, accrual.period)
-    assert november.invoice_count == 0 and november.cost_line_count == 0
+    # No invoice yet; the cost so far is DigitalOcean's preview as the 06:00 sync left it (2026-11-26T06:00)
+    assert november.invoice_count == 0 and november.cost_line_count > 0
+    with demo.connect() as conn:
+        (place,) = do_import.in_place(conn, accrual.period).values()
+    assert (place.source, place.as_of, place.amount_cents) == ("preview", parse_instant("2026-11-26T06:00:00Z"),
+                                                               november.overall.cogs_cents)
+    assert accrual.estimate.actual.through == place.lines_through == place.as_of
+    assert accrual.estimate.actual_cogs_cents == november.overall.cogs_cents
 
 
 def test_demo_is_deterministic():
