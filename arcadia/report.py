@@ -12,7 +12,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from arcadia.analytics import CLOCK, LATEST_READING, Accrual, ByKind, MarginSummary, PnL
-from arcadia.estimate import Estimate, Versus
+from arcadia.estimate import Estimate
 from arcadia.labels import plural
 from arcadia.money import fmt, gst_cents
 from arcadia.period import MonthRange, Period, iso
@@ -289,13 +289,6 @@ def estimate_without_rate(estimate: Estimate) -> list[dict]:
     """The resources alive this month that the estimate has no rate for (it counts them at zero)."""
     return [{"resource": r.name, "kind": r.kind, "provider_id": r.provider_id, "tenant_id": r.tenant_id or ""}
             for r in estimate.without_rate]
-
-
-def estimate_versus(rows: tuple[Versus, ...], unattributed: Versus, total: Versus) -> list[dict]:
-    """Estimate vs actual COGS by tenant (estimate.versus_actual), then the unattributed and total rows (cents)."""
-    return [{"tenant": v.tenant_name, "tenant_id": v.tenant_id or "", "estimated COGS": v.estimated_cents,
-             "actual COGS": v.actual_cents, "difference": v.difference_cents, "difference %": v.difference_pct}
-            for v in (*rows, unattributed, total)]
 
 
 def cost_lines_table(lines: list[dict], period, table: str) -> list[dict]:

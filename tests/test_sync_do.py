@@ -57,9 +57,12 @@ def april(through: str, droplet: str, unmatched: str = "0.50") -> list[dict]:
 
 
 def cogs(engine: sa.Engine, period: Period = APRIL) -> int:
-    """The month's COGS, checked against its attribution: Σ tenants + unattributed = overall."""
+    """The month's COGS, checked against its attribution (Σ tenants + unattributed = overall) and against what is
+    in place: other programs' lines + each account's invoice in place, per account and month."""
     summary = analytics.margin_summary(engine, period)
     assert sum(t.cogs_cents for t in summary.tenants) + summary.unattributed_cogs_cents == summary.overall.cogs_cents
+    others = OTHERS if period == APRIL else 0
+    assert summary.overall.cogs_cents == others + sum(p.amount_cents for p in in_place(engine, period).values())
     return summary.overall.cogs_cents
 
 
