@@ -57,6 +57,7 @@ SESSION_OPTIONS = "-c jit=off -c plan_cache_mode=force_custom_plan"
 STATEMENT_TIMEOUT_ENV = "ARCADIA_STATEMENT_TIMEOUT"
 DEFAULT_STATEMENT_TIMEOUT = 15.0
 LOCK_TIMEOUT_SECONDS = 5.0
+WRITE_LOCK_TIMEOUT_SECONDS = 30.0  # importer, sync, rollup: behind a held lock, fail after this (nothing written)
 POOL_WAIT_SECONDS = 5
 POOL_SIZE, POOL_OVERFLOW = 10, 10
 
@@ -102,16 +103,20 @@ def _engine(url: str, reader: bool, timeout: float) -> sa.Engine:
             return sa.create_engine(url)
         # A connection per use (no pool): a demo file swapped in by `demo --reset` is seen by the next figure.
         engine = sa.create_engine(_read_only_sqlite(parsed), poolclass=sa.pool.NullPool)
-    elif not reader:
+    elif not reader:  # a writer waits WRITE_LOCK_TIMEOUT_SECONDS for a lock at most, then fails and writes nothing
         return sa.create_engine(url, pool_pre_ping=True, pool_timeout=POOL_WAIT_SECONDS,
-                                connect_args={"connect_timeout": 5, "options": SESSION_OPTIONS})
+                                connect_args={"connect_timeout": 5, "options": f"{SESSION_OPTIONS} -c lock_timeout="
+                                              f"{round(WRITE_LOCK_TIMEOUT_SECONDS * 1000)}"})
     else:
         milliseconds = round(timeout * 1000)
         options = (f"{SESSION_OPTIONS} -c default_transaction_read_only=on -c statement_timeout={milliseconds} "
                    f"-c lock_timeout={round(min(LOCK_TIMEOUT_SECONDS, timeout) * 1000)} "
                    "-c idle_in_transaction_session_timeout=60000")
+        # Repeatable read: a figure read in several statements (tenants, then deployments) sees one snapshot,
+        # never half of an import committed in between. Read-only, so it never fails to serialise.
         engine = sa.create_engine(
             url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_timeout=POOL_WAIT_SECONDS,
+            isolation_level="REPEATABLE READ",
             connect_args={
                 "options": options, "connect_timeout": max(2, min(5, math.ceil(timeout))),
                 # A peer that vanished (not one that is slow) is noticed within ~25 s, and unsent data

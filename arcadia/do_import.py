@@ -443,6 +443,9 @@ def write_error(exc: sa.exc.DBAPIError, engine: sa.Engine) -> ArcadiaError:
     where = db.describe(engine.url.render_as_string(hide_password=False))
     if "permission denied" in text.lower():
         return ArcadiaError(f"the import was refused by {where} ({text}); {GRANTS}")
+    if "lock timeout" in text.lower():
+        return DatabaseUnavailable(f"the import waited {db.WRITE_LOCK_TIMEOUT_SECONDS:g} s for a lock another session "
+                                   f"holds on {where} ({text}); nothing was written: try again when it is done")
     if isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError)) or exc.connection_invalidated:
         return DatabaseUnavailable(f"the database failed during the import ({where}): {text}; nothing was written")
     return DataError(f"the database refused the import ({where}): {text}; nothing was written")

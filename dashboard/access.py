@@ -21,7 +21,8 @@ DEFAULT_CLAIMS = "roles,groups"
 
 
 def is_platform_admin(claims: Mapping, env: Mapping[str, str] | None = None) -> bool:
-    """True when a roles/groups claim holds platform_admin, or the email is in ARCADIA_ADMIN_EMAILS."""
+    """True when a roles/groups claim holds platform_admin, or the email is in ARCADIA_ADMIN_EMAILS and the identity
+    provider says it is verified (`email_verified`)."""
     env = os.environ if env is None else env
     for name in (c.strip() for c in env.get("ARCADIA_ADMIN_CLAIM", DEFAULT_CLAIMS).split(",") if c.strip()):
         value = claims.get(name)
@@ -30,7 +31,9 @@ def is_platform_admin(claims: Mapping, env: Mapping[str, str] | None = None) -> 
             return True
     admins = {e.strip().lower() for e in env.get("ARCADIA_ADMIN_EMAILS", "").split(",") if e.strip()}
     email = claims.get("email")
-    return isinstance(email, str) and email.strip().lower() in admins
+    # An e-mail address is only as good as the identity provider's word that the user owns it.
+    return (isinstance(email, str) and email.strip().lower() in admins
+            and claims.get("email_verified") in (True, "true", "True"))
 
 
 def auth_configured() -> bool:

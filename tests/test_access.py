@@ -18,7 +18,12 @@ from dashboard.access import is_platform_admin
     ({"role": "platform_admin"}, {}, False),                 # not a configured claim by default
     ({"role": "platform_admin"}, {"ARCADIA_ADMIN_CLAIM": "role"}, True),
     ({"groups": ["platform_admin"]}, {"ARCADIA_ADMIN_CLAIM": "roles"}, False),
-    ({"email": "Boss@Arcadia.test"}, {"ARCADIA_ADMIN_EMAILS": "boss@arcadia.test, cfo@arcadia.test"}, True),
+    ({"email": "Boss@Arcadia.test", "email_verified": True},
+     {"ARCADIA_ADMIN_EMAILS": "boss@arcadia.test, cfo@arcadia.test"}, True),
+    # Unverified (or silent about it): anyone could have typed the address at the identity provider.
+    ({"email": "Boss@Arcadia.test", "email_verified": False}, {"ARCADIA_ADMIN_EMAILS": "boss@arcadia.test"}, False),
+    ({"email": "boss@arcadia.test"}, {"ARCADIA_ADMIN_EMAILS": "boss@arcadia.test"}, False),
+    ({"email": "boss@arcadia.test", "email_verified": "true"}, {"ARCADIA_ADMIN_EMAILS": "boss@arcadia.test"}, True),
     ({"email": "boss@arcadia.test.evil"}, {"ARCADIA_ADMIN_EMAILS": "boss@arcadia.test"}, False),
     ({"email": "someone@arcadia.test"}, {"ARCADIA_ADMIN_EMAILS": ""}, False),
     ({}, {}, False),

@@ -367,8 +367,12 @@ def test_logged_out_sees_only_the_login(url, monkeypatch, page):
 
 def test_admin_by_email(url, monkeypatch):
     monkeypatch.setenv("ARCADIA_ADMIN_EMAILS", "boss@arcadia.test, other@x")
-    at = app_test(url, monkeypatch, user={"is_logged_in": True, "email": "Boss@Arcadia.test"}, period="2026-03")
+    at = app_test(url, monkeypatch, user={"is_logged_in": True, "email": "Boss@Arcadia.test", "email_verified": True},
+                  period="2026-03")
     assert at.title[0].value == "P&L · March 2026"
+    unverified = app_test(url, monkeypatch, user={"is_logged_in": True, "email": "Boss@Arcadia.test",
+                                                  "email_verified": False}, period="2026-03")
+    assert not unverified.title or unverified.title[0].value != "P&L · March 2026"
 
 
 def test_no_auth_and_a_real_database_shows_nothing(url, monkeypatch):

@@ -20,7 +20,7 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from arcadia import analytics, do_api, do_import, health, sync_do
+from arcadia import analytics, db, do_api, do_import, health, sync_do
 from arcadia.cli import main
 from arcadia.db import PROJECT_ROOT
 from arcadia.period import Period, parse_instant
@@ -301,3 +301,64 @@ def test_a_killed_import_leaves_the_month_as_it_was(inventory, fake, tmp_path):
         blocker.close()
     assert line_ids(inventory) == before and cogs(inventory) == OTHERS + 150
     assert in_place(inventory)["default"].source == "preview"
+
+
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+def test_a_writer_behind_a_held_lock_gives_up_and_writes_nothing(inventory, monkeypatch, capsys):
+    """A session holding a pre-aggregate's lock: the import fails after the writers' lock timeout, cleanly."""
+    monkeypatch.setattr(db, "WRITE_LOCK_TIMEOUT_SECONDS", 1.0)
+    url = url_of(inventory) + "?application_name=lock-test"  # a URL of its own: an engine with the 1 s timeout
+    before = line_ids(inventory)
+    blocker = psycopg.connect(url_of(inventory).replace("postgresql+psycopg://", "postgresql://"))
+    try:
+        blocker.execute("LOCK TABLE agg_cost_tenant IN ACCESS EXCLUSIVE MODE")
+        code, _, err = run_cli(capsys, "import-do", "--period", "2026-04", FIXTURES / "do" / "invoice-2026-04.csv",
+                               "--database-url", url)
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert code == 1 and "waited 1 s for a lock" in err and "nothing was written" in err, err
+    assert line_ids(inventory) == before
+
+
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+def test_imports_of_one_month_with_overlapping_tenants_never_deadlock(inventory, capsys):
+    """Two accounts' invoices of April (the same tenants), imported at once, again and again."""
+    csv = FIXTURES / "do" / "invoice-2026-04.csv"
+    pages = [FIXTURES / "do" / "invoice-2026-04-page-1.json", FIXTURES / "do" / "invoice-2026-04-page-2.json"]
+    errors = []
+
+    def one(account, files):
+        for _ in range(3):
+            try:
+                do_import.import_invoices(inventory, read(files), APRIL, account=account)
+            except Exception as exc:  # noqa: BLE001 — reported below
+                errors.append(exc)
+
+    def read(files):
+        from arcadia import do_invoice
+        return do_invoice.read_files([str(f) for f in files], APRIL)
+
+    threads = [threading.Thread(target=one, args=("team-a", [csv])), threading.Thread(target=one, args=("team-b", pages))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    assert set(in_place(inventory)) == {"team-a", "team-b"}
+    cogs(inventory)  # and every figure adds up to what is in place
+
+
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+def test_a_reader_sees_one_snapshot_across_its_statements(inventory, fake):
+    """A figure read in several statements: an import committed between them is not half seen."""
+    from arcadia.db import connect, engine_for
+
+    reader = engine_for(url_of(inventory), reader=True)
+    fake.invoices = [FakeInvoice(FINAL_UUID, "2026-04", april("2026-05-01T00:00:00Z", "6.00"))]
+    with connect(reader) as conn:
+        first = conn.execute(sa.text("SELECT COUNT(*) FROM cloud_cost_lines")).scalar()
+        run(inventory, fake, "2026-05-02T00:00:00Z")  # commits 2 lines meanwhile
+        second = conn.execute(sa.text("SELECT COUNT(*) FROM cloud_cost_lines")).scalar()
+        assert conn.exec_driver_sql("SHOW transaction_isolation").scalar() == "repeatable read"
+    assert first == second and line_ids(inventory) and len(line_ids(inventory)) == first + 2
