@@ -11,7 +11,7 @@ from arcadia import analytics, report
 from arcadia.db import database_url, describe, engine_for, is_demo
 from arcadia.embedded import get_engine
 from arcadia.errors import ArcadiaError, DatabaseUnavailable, InputError
-from arcadia.labels import plural
+from arcadia.labels import plural, printable
 from arcadia.money import display
 from arcadia.period import MAX_RANGE_MONTHS, UTC, Period, parse_instant, parse_months
 
@@ -371,7 +371,8 @@ def run(args) -> int:
         if args.csv:
             sys.stdout.write(report.to_csv(rows, table))
         else:
-            print(_table(["description", "kind", "amount"], [[r["description"], r["kind"], r["amount"]] for r in rows]))
+            print(_table(["description", "kind", "amount"],  # database text, escaped for the terminal
+                         [[printable(r["description"]), printable(r["kind"]), r["amount"]] for r in rows]))
     elif args.command == "rollup":
         from arcadia.billing import rollup
         from arcadia.db import connect

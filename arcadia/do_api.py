@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 import urllib.error
 import urllib.request
@@ -25,7 +26,7 @@ from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote, urlsplit
 
-from arcadia.do_invoice import FINAL, PREVIEW, Invoice, Page, combine_pages, parse_amount, parse_page
+from arcadia.do_invoice import FINAL, PREVIEW, Invoice, Page, combine_pages, loads, parse_amount, parse_page
 from arcadia.errors import ArcadiaError, InputError, shown
 from arcadia.period import UTC, Period, parse_instant
 
@@ -40,6 +41,7 @@ REQUEST_TIMEOUT_SECONDS = 30.0
 MAX_PAGES = 10_000
 RETRIED = {429, 500, 502, 503, 504}
 MAX_BODY_BYTES = 64 * 2**20  # an invoice page of 200 items is ~100 KB
+REQUEST_DEADLINE_SECONDS = 120.0  # one request, from sending it to the body's last byte
 
 
 def token_from_env(env=None) -> str:
@@ -223,9 +225,7 @@ def _get_json(url: str, token: str, source: str, budget: _Budget, sleep) -> obje
         retry_after = None
         try:
             with _OPENER.open(request, timeout=REQUEST_TIMEOUT_SECONDS) as response:
-                body = response.read(MAX_BODY_BYTES + 1)
-            if len(body) > MAX_BODY_BYTES:
-                raise ArcadiaError(f"{source}: the API's answer is larger than {MAX_BODY_BYTES // 2**20} MiB")
+                body = _body(response, source, time.monotonic() + REQUEST_DEADLINE_SECONDS)
             break
         except urllib.error.HTTPError as exc:
             if 300 <= exc.code < 400:
@@ -250,9 +250,24 @@ def _get_json(url: str, token: str, source: str, budget: _Budget, sleep) -> obje
         budget.waited += wait
         sleep(wait)
     try:
-        return json.loads(body, parse_float=Decimal)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ArcadiaError(f"{source}: the API's answer is not JSON ({exc})") from None
+        return loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:  # not JSON, or beyond the bounds of an invoice
+        raise ArcadiaError(f"{source}: the API's answer is not an invoice's JSON ({exc})") from None
+
+
+def _body(response, source: str, deadline: float) -> bytes:
+    """The answer's body, read as it arrives: at most MAX_BODY_BYTES, within the request's deadline (a server that
+    drips a byte a second never times a single read out)."""
+    chunks, size = [], 0
+    while chunk := response.read1(65536):
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise ArcadiaError(f"{source}: the API's answer is larger than {MAX_BODY_BYTES:,} bytes: not an invoice page")
+        if time.monotonic() > deadline:
+            raise ArcadiaError(f"{source}: the API's answer took longer than {REQUEST_DEADLINE_SECONDS:g} s; try "
+                               "again later")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _redirect_host(exc: urllib.error.HTTPError) -> str:
@@ -281,4 +296,9 @@ def _detail(exc: urllib.error.HTTPError) -> str:
         doc = json.loads(exc.read() or b"{}")
     except (json.JSONDecodeError, UnicodeDecodeError, OSError):
         return "no detail"
-    return str(doc.get("message") or doc.get("id") or "no detail")[:200] if isinstance(doc, dict) else "no detail"
+    if not isinstance(doc, dict):
+        return "no detail"
+    # The server's words, shown to a user: no control characters, and never anything after "Bearer".
+    text = str(doc.get("message") or doc.get("id") or "no detail")[:200]
+    text = re.sub(r"(?i)bearer\s+\S+", "Bearer [token]", text)
+    return "".join(c if c.isprintable() else "?" for c in text)

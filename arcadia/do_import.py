@@ -331,6 +331,7 @@ def _plan(conn: sa.Connection, invoices: Sequence[Invoice], period: Period, incl
     replaced = {invoice.invoice_id} | ({before.provider_invoice_id} if before else set())
     taxes = () if include_tax else tuple(item for item in invoice.items if item.is_tax)
     lines = tuple(inventory.match(item) for item in invoice.items if include_tax or not item.is_tax)
+    _check_totals(invoice, lines, period, stored, replaced)
     old = [stored.get(invoice_id, [0, 0]) for invoice_id in replaced]
     planned = (InvoiceImport(invoice, lines, taxes, sum(n for n, _ in old), sum(c for _, c in old)),)
     kept = tuple((invoice_id, n, cents) for invoice_id, (n, cents) in sorted(stored.items())
@@ -345,6 +346,23 @@ def _plan(conn: sa.Connection, invoices: Sequence[Invoice], period: Period, incl
     where = db.describe(conn.engine.url.render_as_string(hide_password=False))
     return ImportResult(period, where, written, include_tax, planned, kept, tuple(warnings), account, before,
                         _why_not(before, invoice))
+
+
+# No import may make a figure unaddable: an invoice's lines and a month's cost lines stay far below 64-bit sums.
+MAX_INVOICE_CENTS = 10**13  # $100 billion of lines (in absolute value) in one invoice
+MAX_MONTH_CENTS = 10**15  # $10 trillion in a month (health.HUGE): beyond it `check` reports the month
+
+
+def _check_totals(invoice: Invoice, lines, period: Period, stored: dict, replaced: set) -> None:
+    """InputError when the invoice's lines, or the month with them, add up beyond what any figure can hold."""
+    total = sum(abs(line.item.amount_cents) for line in lines)
+    if total > MAX_INVOICE_CENTS:
+        raise InputError(f"invoice {invoice.invoice_id}: its lines add up to {display(total)} in absolute value, more "
+                         f"than {display(MAX_INVOICE_CENTS)}: not a DigitalOcean invoice (an amount in the wrong unit?)")
+    kept = sum(abs(cents) for invoice_id, (_, cents) in stored.items() if invoice_id not in replaced)
+    if kept + total > MAX_MONTH_CENTS:
+        raise InputError(f"with invoice {invoice.invoice_id}, {period.label}'s cost lines would add up to more than "
+                         f"{display(MAX_MONTH_CENTS)}: the month's figures could not be computed; nothing was written")
 
 
 def _delete_lines(conn: sa.Connection, period: Period, invoice_ids) -> int:

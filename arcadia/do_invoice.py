@@ -159,7 +159,10 @@ def parse_quantity(text: object, what: str) -> Decimal | None:
     if not match or len(match[1].replace(",", "").lstrip("0")) > MAX_QUANTITY_DIGITS:
         raise ValueError(f"bad {what} {shown(text)}: expected a number such as 744 or 12.5")
     value = Decimal(match[1].replace(",", "") + (match[2] or ""))
-    return value if value.as_tuple().exponent >= -6 else value.quantize(MICRO_UNIT, rounding=ROUND_HALF_UP)
+    value = value if value.as_tuple().exponent >= -6 else value.quantize(MICRO_UNIT, rounding=ROUND_HALF_UP)
+    if value >= Decimal(10) ** MAX_QUANTITY_DIGITS:  # 99999999999999.9999999 rounds up to 15 integer digits
+        raise ValueError(f"bad {what} {shown(text)}: out of range")
+    return value
 
 
 def _unit(duration_unit: str | None) -> str:
@@ -201,7 +204,8 @@ def _item(where: str, period: Period, times: _Times, *, product, group, descript
     """One item from its raw fields (CSV cells or JSON values); InputError naming `where` when one is bad."""
     try:
         texts = {name: _text(value, name) for name, value in
-                 (("product", product), ("group_description", group), ("description", description))}
+                 (("product", product), ("group_description", group), ("description", description),
+                  ("duration_unit", unit))}
         exact = parse_amount(amount)
         hours = parse_quantity(quantity, "hours" if unit is None else "duration")
         start_at, end_at = times(start, "start"), times(end, "end")
@@ -216,9 +220,15 @@ def _item(where: str, period: Period, times: _Times, *, product, group, descript
     name, detail = name_of(description)
     names = tuple(dict.fromkeys(n for n in (name, group.strip()) if n))
     shown = f"{group}: {description}" if group and description and group != description else description or group
-    ids = tuple(dict.fromkeys(str(i).strip() for i in resource_ids if i is not None and str(i).strip()))
+    ids = tuple(dict.fromkeys(str(i).strip() for i in resource_ids
+                              if isinstance(i, (str, int)) and not isinstance(i, bool) and str(i).strip()
+                              and len(str(i)) <= 200 and "\x00" not in str(i)))
     return Item(where, product, shown or product, kind_of(product), exact, to_cents(exact), hours,
-                None if hours is None else _unit(unit), start_at, end_at, ids, names, detail, is_tax(product))
+                None if hours is None else _unit(texts["duration_unit"] if unit is not None else None), start_at,
+                end_at, ids, names, detail, is_tax(product))
+
+
+MAX_TEXT = 2_000  # characters of a product, description or unit: DigitalOcean's are well under 200
 
 
 def _text(value: object, name: str) -> str:
@@ -226,6 +236,10 @@ def _text(value: object, name: str) -> str:
         return ""
     if not isinstance(value, str):
         raise ValueError(f"bad {name} {shown(value)}: expected text")
+    if "\x00" in value:  # PostgreSQL text cannot hold it: refused here, not half-way through the write
+        raise ValueError(f"bad {name} {shown(value)}: it contains a NUL character")
+    if len(value) > MAX_TEXT:
+        raise ValueError(f"bad {name}: {len(value):,} characters, more than {MAX_TEXT:,}")
     return value
 
 
@@ -244,6 +258,10 @@ def read_csv(name: str, data: bytes, period: Period) -> list[Item]:
     if not header or not any(cell.strip() for cell in header):
         raise InputError(f"{name} line 1: empty file, expected the header {','.join(CSV_COLUMNS).replace('usd', 'USD')}")
     columns = [cell.strip().lower() for cell in header]
+    twice = [c for c in CSV_COLUMNS if columns.count(c) > 1]
+    if twice:
+        raise InputError(f"{name} line 1: column {twice[0].replace('usd', 'USD')} is given twice: which one is meant "
+                         "cannot be told; export the invoice again")
     missing = [c for c in CSV_COLUMNS if c not in columns]
     if missing:
         raise InputError(f"{name} line 1: missing column{'s' if len(missing) > 1 else ''} "
@@ -323,13 +341,49 @@ def parse_page(doc: object, source: str, period: Period, locate=None, times: _Ti
     return Page(tuple(items), total, next_url, uuids.pop() if uuids else None)
 
 
+MAX_NUMBER_DIGITS = 40  # a JSON number longer than this is no DigitalOcean amount or count
+MAX_DEPTH = 32  # an invoice page nests four deep
+
+
+def loads(text: str | bytes) -> object:
+    """JSON with its numbers (exact Decimals) and nesting bounded: ValueError, never a crash, when they are not."""
+    def number(kind):
+        def parse(digits: str):
+            if len(digits) > MAX_NUMBER_DIGITS:
+                raise ValueError(f"not an invoice: a number of {len(digits):,} characters")
+            return kind(digits)
+        return parse
+
+    try:
+        doc = json.loads(text, parse_float=number(Decimal), parse_int=number(int))
+    except RecursionError:
+        raise ValueError("not an invoice: the JSON is nested too deep") from None
+    if _depth(doc) > MAX_DEPTH:
+        raise ValueError(f"not an invoice: the JSON is nested more than {MAX_DEPTH} deep")
+    return doc
+
+
+def _depth(doc: object) -> int:
+    """How deep lists and objects nest (iteratively: no recursion of our own)."""
+    deepest, stack = 0, [(doc, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (list, dict)):
+            deepest = max(deepest, depth)
+            if depth <= MAX_DEPTH:
+                stack.extend((v, depth + 1) for v in (value.values() if isinstance(value, dict) else value))
+    return deepest
+
+
 def read_json(name: str, data: bytes, period: Period) -> Page:
     """One API page saved to a file; InputError naming the file and line of the first problem."""
     text = _decode(name, data)
     try:
-        doc = json.loads(text, parse_float=Decimal)
+        doc = loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{name} line {exc.lineno} column {exc.colno}: not JSON ({exc.msg})") from None
+    except ValueError as exc:  # loads' own bounds
+        raise InputError(f"{name}: {exc}") from None
     try:
         return parse_page(doc, name, period)
     except InputError:
@@ -382,13 +436,18 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _same_lines(data: bytes) -> bytes:
+    """The file with LF line ends and no BOM: a copy saved with CRLF is the same export."""
+    return data.removeprefix(b"\xef\xbb\xbf").replace(b"\r\n", b"\n")
+
+
 def csv_invoice_id(period: Period, data: bytes) -> str:
     """The id a CSV's lines are stored under: its month and the first 12 hex digits of the file's SHA-256.
 
     The same file imported again replaces its lines; a different export (another account's invoice) is
     another invoice. A CSV names no invoice UUID: `--invoice` gives one (then a corrected export replaces it).
     """
-    return f"csv-{period.start:%Y-%m}-{digest(data)[:12]}"
+    return f"csv-{period.start:%Y-%m}-{digest(_same_lines(data))[:12]}"
 
 
 def is_json(data: bytes) -> bool:
@@ -407,9 +466,9 @@ def read_uploads(files: Sequence[tuple[str, bytes]], period: Period, invoice_id:
         raise InputError(f"invalid invoice id {shown(invoice_id)}: up to 200 printable characters")
     seen: dict[str, str] = {}
     for name, data in files:
-        if (twin := seen.get(digest(data))) is not None:
+        if (twin := seen.get(digest(_same_lines(data)))) is not None:
             raise InputError(f"{name} and {twin} are the same file: give each page or invoice once")
-        seen[digest(data)] = name
+        seen[digest(_same_lines(data))] = name
     json_files = [(n, d) for n, d in files if is_json(d)]
     csv_files = [(n, d) for n, d in files if not is_json(d)]
     if json_files and csv_files:

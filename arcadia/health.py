@@ -24,6 +24,7 @@ from arcadia.errors import ArcadiaError, DatabaseUnavailable
 from arcadia.money import fmt
 from arcadia.period import UTC, Period, iso
 from arcadia.billing import pricing_problems
+from arcadia.labels import printable
 from arcadia.do_import import InPlace, in_place_json, in_place_rows
 from arcadia.do_invoice import PROVIDER
 from arcadia.sync_do import STALE_HOURS, last_syncs
@@ -292,6 +293,12 @@ CHECKS: tuple[Check, ...] = (
           "`python -m arcadia sync-do` keeps the month in progress's cost up to date when it runs daily: the "
           "live margin models what the cost lines do not hold yet. Check the cron job or timer and the last "
           "failure's words (README, Daily DigitalOcean sync).", _stale_syncs),
+    Check("month_overflow", ERROR, "Months whose amounts add up beyond what a figure can hold",
+          "Each amount may be small enough, but the month's cost lines or invoice subtotals add up to ten trillion "
+          "or more (in absolute value): its P&L, by kind and trend cannot be computed. Find the rows in the wrong "
+          "unit (an import in cents instead of dollars?) and fix or delete them.",
+          _query("month_overflow", Scope.days, lambda r: {
+              "period": _text(r["period"], 10), "table": r["source"], "sum_cents": _text(r["magnitude"])})),
     Check("usage_not_subscribed", WARNING, "Usage of items the subscription does not have",
           "The quote engine prices a subscription's own items only: these readings are silently not billed. "
           "Add the catalog item to the subscription (subscription_items) or fix the reading's catalog_item_id.",
@@ -408,20 +415,14 @@ def to_text(report: Report) -> str:
     """One line per problem (level, count, title), its examples indented; or that nothing was found."""
     scope = "all months" if report.period is None else report.period.label
     lines = [f"Data health of {scope}, checked at {report.checked_at.isoformat()}"]
-    lines += [f"in place: {p.period.label}, account {_printable(p.account)}: {_printable(p.words)} "
+    lines += [f"in place: {p.period.label}, account {printable(p.account)}: {printable(p.words)} "
               f"({p.line_count:,} lines, {_money(p.amount_cents)})" for p in report.in_place]
-    lines += [f"last sync: account {_printable(s['account'])}: succeeded {iso(s['succeeded_at']) or 'never'}, "
-              f"attempted {iso(s['attempted_at'])} ({_printable(s['outcome'])})" for s in report.syncs]
+    lines += [f"last sync: account {printable(s['account'])}: succeeded {iso(s['succeeded_at']) or 'never'}, "
+              f"attempted {iso(s['attempted_at'])} ({printable(s['outcome'])})" for s in report.syncs]
     if not report.problems:
         return "\n".join(lines + ["no problems found"])
     for p in report.problems:
         lines.append(f"{p.level:<7} {p.count:>8}  {p.title}  [{p.code}]")
-        lines += ["    " + ", ".join(f"{k}={_printable(v)}" for k, v in e.items()) for e in p.examples]
+        lines += ["    " + ", ".join(f"{k}={printable(v)}" for k, v in e.items()) for e in p.examples]
     lines.append(f"{report.errors} error(s), {report.warnings} warning(s)")
     return "\n".join(lines)
-
-
-def _printable(value) -> str:
-    """A cell for a terminal: the database's control characters (escape sequences) shown escaped."""
-    text = "" if value is None else str(value)
-    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")

@@ -61,3 +61,9 @@ def plural_of(word: str) -> str:
     else:
         form = last + "s"
     return f"{head} {form}" if head else form
+
+
+def printable(value) -> str:
+    """A cell for a terminal: the database's control and bidi characters (escape sequences, U+202E) shown escaped."""
+    text = "" if value is None else str(value)
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
