@@ -569,13 +569,26 @@ def preview_rows(result: ImportResult) -> list[dict]:
 
 
 def same_database(shown_url: str, write_url: str) -> bool:
-    """Whether two URLs name the same database (other roles and passwords allowed): host, port and name,
-    or the same SQLite file."""
+    """Whether two URLs reach the same database (other roles and passwords allowed), asked of the servers
+    themselves: the database each connection is in and the server it is on (URL text can mislead:
+    `…/a?dbname=b` connects to b). SQLite: the same file, by its real path. False when either cannot be reached."""
     shown, write = sa.engine.make_url(db.database_url(shown_url)), sa.engine.make_url(db.database_url(write_url))
     if shown.get_backend_name() != write.get_backend_name():
         return False
     if shown.get_backend_name() == "sqlite":
         paths = [db._sqlite_path(u) for u in (shown, write)]
         return all(p and p != ":memory:" for p in paths) and Path(paths[0]).resolve() == Path(paths[1]).resolve()
-    return ((shown.host or "localhost", shown.port or 5432, shown.database)
-            == (write.host or "localhost", write.port or 5432, write.database))
+    try:
+        identities = [_server_identity(db.engine_for(db.database_url(url), reader=reader))
+                      for url, reader in ((shown_url, True), (write_url, False))]
+    except (ArcadiaError, sa.exc.SQLAlchemyError):
+        return False
+    return identities[0] == identities[1]
+
+
+def _server_identity(engine: sa.Engine) -> tuple:
+    """The database a connection is in and the server it is on: (name, address, port, postmaster start)."""
+    with db.connect(engine) as conn:
+        return tuple(conn.exec_driver_sql(
+            "SELECT current_database(), CAST(inet_server_addr() AS text), inet_server_port(), "
+            "CAST(pg_postmaster_start_time() AS text)").one())

@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -454,6 +455,33 @@ def is_json(data: bytes) -> bool:
     return data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
 
 
+MAX_MB_ENV, MAX_LINES_ENV = "ARCADIA_IMPORT_MAX_MB", "ARCADIA_IMPORT_MAX_LINES"
+DEFAULT_MAX_MB, DEFAULT_MAX_LINES = 100, 1_000_000  # a large reseller's month is ~100,000 lines, ~15 MB
+
+
+def limits(env=None) -> tuple[int, int]:
+    """The largest file (bytes) and the most lines an import reads: $ARCADIA_IMPORT_MAX_MB, $ARCADIA_IMPORT_MAX_LINES."""
+    env = os.environ if env is None else env
+    values = []
+    for name, default in ((MAX_MB_ENV, DEFAULT_MAX_MB), (MAX_LINES_ENV, DEFAULT_MAX_LINES)):
+        text = env.get(name, "").strip()
+        if text and not (text.isdigit() and int(text) > 0):
+            raise InputError(f"${name} {shown(text)}: expected a whole number above 0")
+        values.append(int(text) if text else default)
+    return values[0] * 2**20, values[1]
+
+
+def check_sizes(files: Sequence[tuple[str, bytes]]) -> None:
+    """InputError naming the first file over the size or line limit, before anything is parsed."""
+    max_bytes, max_lines = limits()
+    for name, data in files:
+        if len(data) > max_bytes:
+            raise InputError(f"{name}: {len(data) / 2**20:,.1f} MiB, more than the {max_bytes // 2**20:,} MiB an import "
+                             f"reads (${MAX_MB_ENV})")
+        if (lines := data.count(b"\n")) > max_lines:
+            raise InputError(f"{name}: {lines:,} lines, more than the {max_lines:,} an import reads (${MAX_LINES_ENV})")
+
+
 def read_uploads(files: Sequence[tuple[str, bytes]], period: Period, invoice_id: str | None = None) -> list[Invoice]:
     """Invoices from files (name, bytes): each CSV file is an invoice; the JSON files are the pages of one.
 
@@ -462,6 +490,7 @@ def read_uploads(files: Sequence[tuple[str, bytes]], period: Period, invoice_id:
     """
     if not files:
         raise InputError("no invoice file given: a CSV export or the API's JSON pages")
+    check_sizes(files)
     if invoice_id is not None and not (0 < len(invoice_id) <= 200 and invoice_id.isprintable()):
         raise InputError(f"invalid invoice id {shown(invoice_id)}: up to 200 printable characters")
     seen: dict[str, str] = {}

@@ -57,7 +57,7 @@ def render(url: str) -> None:
     if not files:
         return
 
-    invoices = do_invoice.read_uploads([(f.name, f.getvalue()) for f in files], month, invoice_id.strip() or None)
+    invoices = _parsed(files, month, invoice_id.strip() or None)
     preview = do_import.preview(get_engine(url), invoices, month, include_tax, account)
     n_matched, matched_cents = preview.matched
     lines, total, matched, unmatched = st.columns(4)
@@ -89,6 +89,18 @@ def render(url: str) -> None:
         st.cache_data.clear()
         st.success(f"Imported {len(result.lines):,} lines into {month.label}.", icon=":material/check_circle:")
         st.text(do_import.summary_text(result))
+
+
+def _parsed(files, month: Period, invoice_id: str | None):
+    """The uploads parsed once per content (their digests), month and id: a checkbox does not parse them again."""
+    uploads = [(f.name, f.getvalue()) for f in files]
+    do_invoice.check_sizes(uploads)
+    key = (tuple((name, do_invoice.digest(data)) for name, data in uploads), str(month), invoice_id)
+    cached = st.session_state.get("_import_parsed")
+    if cached is None or cached[0] != key:
+        cached = (key, do_invoice.read_uploads(uploads, month, invoice_id))
+        st.session_state["_import_parsed"] = cached
+    return cached[1]
 
 
 ui.run_page(render, own_month=True)

@@ -190,3 +190,59 @@ def test_cost_lines_escape_terminal_control_characters(inventory, capsys):
     code, out, _ = run_cli(capsys, "cost-lines", "--period", "2026-04", "--unattributed",
                            "--database-url", url_of(inventory))
     assert code == 0 and "\x1b" not in out and "\u202e" not in out and "\\x1b[2J\\u202egnp.exe" in out
+
+
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+def test_the_same_database_check_asks_the_servers(engine):
+    """`…/a?dbname=b` names a in its text and connects to b: the Import page must not take it for a."""
+    from arcadia.do_import import same_database
+
+    url = url_of(engine)
+    other = url + "?dbname=postgres"
+    assert same_database(url, url) and same_database(url, url + "?application_name=writer")
+    assert not same_database(url, other)
+    assert not same_database(url, url.replace("127.0.0.1:5432", "127.0.0.1:5999"))  # unreachable: not the same
+    assert not same_database(url, "sqlite:///elsewhere.sqlite")
+
+
+def test_uploads_over_the_size_or_line_limit_are_refused_before_parsing(inventory, tmp_path, capsys, monkeypatch):
+    blank = tmp_path / "blank.csv"
+    blank.write_bytes(CSV + b"\n" * 2_000)
+    monkeypatch.setenv("ARCADIA_IMPORT_MAX_LINES", "1000")
+    code, _, err = run_cli(capsys, "import-do", "--period", "2026-04", blank, "--database-url", url_of(inventory))
+    assert code == 2 and "blank.csv: 2,015 lines, more than the 1,000" in err and "ARCADIA_IMPORT_MAX_LINES" in err
+    monkeypatch.setenv("ARCADIA_IMPORT_MAX_LINES", "5000")
+    monkeypatch.setenv("ARCADIA_IMPORT_MAX_MB", "0")
+    code, _, err = run_cli(capsys, "import-do", "--period", "2026-04", blank, "--database-url", url_of(inventory))
+    assert code == 2 and "ARCADIA_IMPORT_MAX_MB '0': expected a whole number above 0" in err
+
+
+def test_the_import_page_parses_an_upload_once(sqlite_inventory_page, monkeypatch):
+    """A widget change re-runs the page: the same upload is not parsed again."""
+    from arcadia import do_invoice
+
+    at, calls = sqlite_inventory_page
+    at.selectbox(key="import-month").set_value(APRIL)
+    at.file_uploader(key="import-files").upload("invoice.csv", CSV, "text/csv")
+    at.run()
+    assert not at.exception and calls == [1]
+    at.checkbox(key="import-tax").check().run()  # another widget: the same file, month and id
+    assert not at.exception and calls == [1]
+    at.text_input(key="import-invoice").input("a-uuid").run()  # another id: parsed again
+    assert calls == [1, 1]
+
+
+@pytest.fixture
+def sqlite_inventory_page(tmp_path, monkeypatch, request):
+    from arcadia import do_invoice
+    from tests.conftest import fresh_engine
+    from tests.test_pages import ADMIN, app_test
+
+    engine = fresh_engine("sqlite", tmp_path, request)
+    load_sql(engine, "small.sql")
+    load_sql(engine, "do/inventory.sql")
+    calls = []
+    real = do_invoice.read_uploads
+    monkeypatch.setattr(do_invoice, "read_uploads", lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.delenv("ARCADIA_WRITE_DATABASE_URL", raising=False)
+    return app_test(url_of(engine), monkeypatch, user=ADMIN, page="pages/import_do.py"), calls
