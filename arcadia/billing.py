@@ -203,6 +203,12 @@ def quote_month(conn: sa.Connection, period: Period, until: datetime) -> list[Qu
     return quote_all(subs, usage, period, until)
 
 
+def unreadable_subscriptions(conn: sa.Connection) -> list[str]:
+    """The subscriptions every accrual leaves out: a started_at or ended_at no client can read (infinity, a BC
+    date, a year past 9999; on SQLite, text that is no instant). At most 20 ids."""
+    return [row["subscription_id"] for row in fetch(conn, "unreadable_subscriptions")]
+
+
 def invoiced_tenants(conn: sa.Connection, period: Period) -> set[str]:
     """Tenants with a live (non-void) invoice for the period."""
     return {row["tenant_id"] for row in fetch(conn, "invoiced_tenants", period_start=period.start, period_end=period.end)}

@@ -211,6 +211,13 @@ def _two_sources(conn: sa.Connection, scope: Scope) -> Found:
     return Found(_first(rows), [{"period": month, "invoices": "; ".join(found)} for month, found in months.items()])
 
 
+def _unreadable_subscriptions(conn: sa.Connection, scope: Scope) -> Found:
+    rows = db.fetch(conn, "unreadable_subscriptions")
+    note = " (the first 20)" if len(rows) == 20 else ""
+    return Found(len(rows), [{"subscription_id": _text(r["subscription_id"]), "tenant_id": _text(r["tenant_id"])}
+                             for r in rows[:EXAMPLES]], note)
+
+
 def _stale_syncs(conn: sa.Connection, scope: Scope) -> Found:
     """Accounts whose last successful sync-do is older than STALE_HOURS (or that never succeeded)."""
     stale = [row for row in last_syncs(conn)
@@ -261,6 +268,10 @@ CHECKS: tuple[Check, ...] = (
           "SQLite keeps timestamps as text; these are not ISO-8601 dates of years 0–9999, so every figure "
           "skips their rows. Rewrite them as 'YYYY-MM-DD HH:MM:SS+00:00' (dates as 'YYYY-MM-DD').",
           _query("unreadable_timestamps", lambda s: {}, _located), dialects=("sqlite",)),
+    Check("subscription_timestamps", ERROR, "Subscriptions whose start or end cannot be read",
+          "PostgreSQL holds infinity, -infinity, BC dates and years past 9999, which no client can read as an "
+          "instant: every live accrual leaves these subscriptions out (and names them). Set started_at and ended_at "
+          "to real instants (NULL for no end).", _unreadable_subscriptions, dialects=("postgresql",)),
     Check("catalog_malformed", ERROR, "Catalog items whose pricing cannot be used",
           "The quote engine prices usage with these fields: a tiered item needs a JSON list of tiers, each "
           "with a numeric up_to (null only on the last, strictly increasing) and an integer "

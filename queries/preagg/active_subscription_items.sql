@@ -9,3 +9,8 @@ FROM subscriptions AS s
 LEFT JOIN agg_subscription_items AS a ON a.subscription_id = s.id
 WHERE s.started_at < :window_end
   AND (s.ended_at IS NULL OR s.ended_at > :window_start)
+  -- Instants a client can read (PostgreSQL also holds infinity, BC dates and years past 9999): the others are
+  -- left out, and named (queries/unreadable_subscriptions.sql).
+  AND s.started_at >= TIMESTAMPTZ '0001-01-01 00:00:00+00' AND s.started_at < TIMESTAMPTZ '9999-12-31 00:00:00+00'
+  AND (s.ended_at IS NULL
+       OR (s.ended_at >= TIMESTAMPTZ '0001-01-01 00:00:00+00' AND s.ended_at < TIMESTAMPTZ '9999-12-31 00:00:00+00'))
