@@ -112,6 +112,10 @@ class MarginSummary:
     cost_line_count: int
     invoice_count: int
     warnings: tuple[str, ...] = ()
+    # The month in progress (the calendar month holding `now`) when the figure covers it: its COGS is partial and
+    # its revenue only what is invoiced so far, so no margin, delta or loss flag is drawn from the figure; the
+    # documents keep revenue − COGS (CONTRACT §3) and warnings[0] says why it is not a margin.
+    in_progress: Period | None = None
 
     @property
     def has_data(self) -> bool:
@@ -141,14 +145,45 @@ def _deployment_pnl_query(conn: sa.Connection, period: Period | MonthRange) -> s
     return "deployment_pnl_range" if _several_months(period) and uses_preaggregates(conn) else "deployment_pnl"
 
 
-def _months_without_costs(conn: sa.Connection, months: MonthRange) -> tuple[Period, ...]:
-    """The months of a range that have live invoices but no provider cost lines (yet)."""
+def _month_counts(conn: sa.Connection, months: MonthRange) -> dict[Period, list[int]]:
+    """[live invoices, provider cost lines] of each month of a range that has either."""
     counts: dict[Period, list[int]] = {}
     for r in fetch(conn, "monthly_pnl", period_start=months.start, period_end=months.end):
         month_counts = counts.setdefault(Period.parse(r["period"]), [0, 0])
         month_counts[0] += int(r["invoice_count"])
         month_counts[1] += int(r["cost_line_count"])
-    return tuple(month for month, (invoices, lines) in sorted(counts.items()) if invoices and not lines)
+    return counts
+
+
+def _without_costs(counts: Mapping[Period, Sequence[int]], but: Period | None = None) -> tuple[Period, ...]:
+    """The months that have live invoices but no provider cost lines (yet), oldest first; never `but`."""
+    return tuple(month for month, (invoices, lines) in sorted(counts.items())
+                 if invoices and not lines and month != but)
+
+
+def _in_progress(period: Period | MonthRange, now: datetime | None) -> Period | None:
+    """The month in progress at `now` when `period` holds it (None without a `now`)."""
+    months, current = MonthRange.of(period), None if now is None else Period.current(now)
+    return current if current is not None and months.first <= current <= months.last else None
+
+
+ACCRUAL_PATH = "/api/v1/dashboard/accrual"
+
+
+def _in_progress_warning(period: Period | MonthRange, month: Period, invoices: int) -> str:
+    """What a figure holding the month in progress (`month`, with `invoices` live invoices so far) says about it."""
+    months = MonthRange.of(period)
+    revenue = ("it has no revenue yet" if not invoices
+               else f"its revenue is only the {plural(invoices, 'invoice')} issued early")
+    if months.months == 1:
+        return (f"{month.label} is in progress: its COGS so far is partial and {revenue}, so revenue − COGS is not "
+                f"its margin; its month-to-date margin is on the live accrual ({ACCRUAL_PATH})")
+    holds = "ends with" if month == months.last else "holds"
+    text = (f"{months.label} {holds} {month.label}, which is in progress: its COGS so far is partial and {revenue}, "
+            "so the range's revenue − COGS is not its margin")
+    if month > months.first:
+        text += f"; end the range at {month.previous().label}, the last complete month, for complete figures"
+    return text + f"; {month.label}'s month-to-date margin is on the live accrual ({ACCRUAL_PATH})"
 
 
 def _margin_summary(engine: sa.Engine, period: Period | MonthRange, now: datetime | None) -> MarginSummary:
@@ -158,7 +193,7 @@ def _margin_summary(engine: sa.Engine, period: Period | MonthRange, now: datetim
         # Tuples in the queries' column order: a month of a large reseller has tens of thousands of rows.
         tenant_rows = fetch_rows(conn, "tenant_pnl", **binds)
         deployment_rows = fetch_rows(conn, _deployment_pnl_query(conn, period), **binds)
-        without_costs = _months_without_costs(conn, period) if several else ()
+        counts = _month_counts(conn, period) if several else {}
     currency = _single_currency(f"the P&L of {period}", {r[3] for r in tenant_rows} | {r[3] for r in deployment_rows},
                                 lambda found: _minority_rows(tenant_rows, found))
     tenants, revenue, cogs, unattributed, cost_lines, invoices = [], 0, 0, 0, 0, 0
@@ -175,15 +210,20 @@ def _margin_summary(engine: sa.Engine, period: Period | MonthRange, now: datetim
         (DeploymentPnL(int(revenue_cents), int(cogs_cents), deployment_id, name, tenant_id)
          for deployment_id, name, tenant_id, _, revenue_cents, cogs_cents in deployment_rows)
     )
+    last = MonthRange.of(period).last
     if not several:  # one month: its own counts say it
-        without_costs = (period,) if invoices and not cost_lines else ()
-    warnings = [f"no provider cost lines for {month} yet: its COGS and margin are incomplete" for month in without_costs]
-    if now is not None and parse_instant(now) < period.end_at:
-        last = MonthRange.of(period).last  # a range is final once its last month is
+        counts = {last: (invoices, cost_lines)}
+    # The month in progress is said once, first: its missing cost lines or invoices are not warned about again.
+    in_progress = _in_progress(period, now)
+    warnings = ([] if in_progress is None
+                else [_in_progress_warning(period, in_progress, counts.get(in_progress, (0, 0))[0])])
+    warnings += [f"no provider cost lines for {month} yet: its COGS and margin are incomplete"
+                 for month in _without_costs(counts, but=in_progress)]
+    if now is not None and parse_instant(now) < last.start_at:  # a range is final once its last month is
         warnings.append(f"{last.label} is not over yet: its invoices and cost lines are not final")
     return MarginSummary(
         period, currency, PnL(revenue, cogs), cogs - unattributed, unattributed,
-        tenants, deployments, cost_lines, invoices, tuple(warnings),
+        tenants, deployments, cost_lines, invoices, tuple(warnings), in_progress,
     )
 
 
@@ -315,7 +355,7 @@ def by_kind(engine: sa.Engine, period: Period | MonthRange) -> ByKind:
     with connect(engine) as conn:
         revenue = fetch(conn, "revenue_by_kind", **binds)
         cogs = fetch(conn, "cogs_by_kind", **binds)
-        without_costs = _months_without_costs(conn, period) if several else ()
+        without_costs = _without_costs(_month_counts(conn, period)) if several else ()
     currency = _single_currency(f"the by-kind breakdown of {period}", [r["currency"] for r in revenue + cogs])
     if not several:  # one month: its own rows say it
         without_costs = (period,) if revenue and not cogs else ()

@@ -31,6 +31,11 @@ class Period:
         return cls(date(day.year, day.month, 1))
 
     @classmethod
+    def current(cls, now: datetime) -> Period:
+        """The month in progress at `now`: the calendar month (UTC) that holds it."""
+        return cls.of(parse_instant(now).date())
+
+    @classmethod
     def parse(cls, value: object) -> Period:
         """`YYYY-MM-DD` (any day: its month) or `YYYY-MM`; anything else is an InputError."""
         return _parse_month(value, "period")

@@ -193,29 +193,33 @@ def margin_table(summary: MarginSummary, table: str) -> list[dict]:
     """Rows of one P&L table: 'overall', 'tenants' or 'deployments'.
 
     The period column holds the month ('2026-04-01'), or a range's first and last months ('2026-04-01..2026-06-01').
+    A figure holding the month in progress leaves margin and margin_pct empty, as the pages show it: its COGS so far
+    is partial and its revenue not invoiced yet (the JSON keeps revenue − COGS, with a warning saying so).
     """
+    def margin(row) -> dict:
+        if summary.in_progress is not None:
+            return {"margin": "", "margin_pct": ""}
+        return {"margin": fmt(row.margin_cents), "margin_pct": _pct_text(row.margin_pct)}
+
     if table == "overall":
         o = summary.overall
         return [{
             "period": str(summary.period), "currency": summary.currency,
             "revenue": fmt(o.revenue_cents), "cogs": fmt(o.cogs_cents),
             "attributed_cogs": fmt(summary.attributed_cogs_cents),
-            "unattributed_cogs": fmt(summary.unattributed_cogs_cents),
-            "margin": fmt(o.margin_cents), "margin_pct": _pct_text(o.margin_pct),
+            "unattributed_cogs": fmt(summary.unattributed_cogs_cents), **margin(o),
         }]
     if table == "tenants":
         return [{
             "period": str(summary.period), "tenant_id": t.tenant_id, "tenant_name": t.tenant_name,
             "internal": "yes" if t.internal else "no",
-            "revenue": fmt(t.revenue_cents), "cogs": fmt(t.cogs_cents),
-            "margin": fmt(t.margin_cents), "margin_pct": _pct_text(t.margin_pct),
+            "revenue": fmt(t.revenue_cents), "cogs": fmt(t.cogs_cents), **margin(t),
         } for t in summary.tenants]
     if table == "deployments":
         return [{
             "period": str(summary.period), "deployment_id": d.deployment_id, "deployment_name": d.deployment_name,
             "tenant_id": d.tenant_id or "",
-            "revenue": fmt(d.revenue_cents), "cogs": fmt(d.cogs_cents),
-            "margin": fmt(d.margin_cents), "margin_pct": _pct_text(d.margin_pct),
+            "revenue": fmt(d.revenue_cents), "cogs": fmt(d.cogs_cents), **margin(d),
         } for d in summary.deployments]
     raise ValueError(f"unknown P&L table {table!r}")
 
