@@ -24,6 +24,16 @@ MONTH_TTL = "10m"
 ACCRUAL_TTL = "60s"
 
 
+def now() -> datetime:
+    """The dashboard's clock: which month is in progress (tests pin it)."""
+    return datetime.now(UTC)
+
+
+def in_progress() -> Period:
+    """The month in progress: the calendar month that holds now."""
+    return Period.current(now())
+
+
 def current_url() -> str:
     """The database this dashboard shows ($ARCADIA_DATABASE_URL or the embedded demo)."""
     return database_url(st.session_state.get("_database_url"))
@@ -49,9 +59,10 @@ class _Computed(NamedTuple):
 
 # Cached figures are served for up to their TTL without asking the database. When it has gone away
 # in the meantime, the page says so and how old the figures are (see `_served`).
+# Keyed on the month in progress too: whether a month is in progress is part of its figure.
 @st.cache_resource(ttl=MONTH_TTL, max_entries=64, show_spinner=False)
-def _margin(url: str, period: str) -> _Computed:
-    return _Computed(analytics.margin_summary(_engine(url), months_of(period), datetime.now(UTC)), datetime.now(UTC))
+def _margin(url: str, period: str, current: str) -> _Computed:
+    return _Computed(analytics.margin_summary(_engine(url), months_of(period), now()), datetime.now(UTC))
 
 
 @st.cache_resource(ttl=MONTH_TTL, max_entries=64, show_spinner=False)
@@ -70,7 +81,7 @@ def _accrual(url: str, as_of: str | None) -> _Computed:
 
 
 def margin(url: str, period: str) -> analytics.MarginSummary:
-    return _served(url, _margin(url, period))
+    return _served(url, _margin(url, period, str(in_progress())))
 
 
 def trend(url: str, last: str, currency: str | None = None) -> tuple[analytics.MonthPnL, ...]:
@@ -137,9 +148,14 @@ def tenant_history(url: str, last: str) -> dict[str, tuple[analytics.MonthPnL, .
     return _served(url, _tenant_history(url, last))
 
 
-@st.cache_data(ttl=MONTH_TTL, show_spinner=False)
 def months(url: str) -> list[str]:
-    return [str(m) for m in coverage.data_months(_engine(url))]
+    """The months offered, newest first (the month in progress always)."""
+    return _months(url, str(in_progress()))
+
+
+@st.cache_data(ttl=MONTH_TTL, show_spinner=False)
+def _months(url: str, current: str) -> list[str]:
+    return [str(m) for m in coverage.data_months(_engine(url), now())]
 
 
 @st.cache_data(ttl=MONTH_TTL, show_spinner=False)

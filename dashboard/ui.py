@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from decimal import Decimal
 from typing import TypeVar
 
@@ -12,10 +11,11 @@ import pyarrow as pa
 import streamlit as st
 
 from arcadia import report
+from arcadia.analytics import MarginSummary
 from arcadia.db import describe
 from arcadia.errors import ArcadiaError, DatabaseTimeout, DatabaseUnavailable, DataError, InputError
 from arcadia.money import display, margin_pct, to_decimal
-from arcadia.period import UTC, MonthRange, Period
+from arcadia.period import MonthRange, Period
 from dashboard import access, data
 from dashboard.literal import literal_markdown
 
@@ -38,12 +38,13 @@ def period_picker(url: str) -> Period:
 
     months = data.months(url)
     options = [_month_key(m) for m in months]
-    current = _month_key(str(Period.parse(datetime.now(UTC))))
+    current = _month_key(str(data.in_progress()))
     chosen = st.session_state.get(PERIOD_KEY)
     if chosen not in options:
         chosen = st.session_state.get(_CHOSEN)  # kept while a page without the picker was shown
     if chosen not in options:
-        chosen = _month_from_link(options, _month_key(str(default_month([Period.parse(m) for m in months]))))
+        default = default_month([Period.parse(m) for m in months], data.now())  # the latest complete month
+        chosen = _month_from_link(options, _month_key(str(default)))
     # `index`, not Session State: the picker may be a new widget on this run (Streamlit can run a page file
     # on its own), and a new widget starts from its index.
     choice = st.sidebar.selectbox(
@@ -141,8 +142,7 @@ RANGE_CHOSEN = "_range.chosen"  # set by app.py each run: the range shown, or No
 
 def shown_period(period: Period, what: str) -> None:
     """In the sidebar, instead of the month picker: the month a page is about (e.g. the live accrual's)."""
-    current = Period.parse(datetime.now(UTC))
-    st.sidebar.text(f"Month: {period.label}{' (in progress)' if period == current else ''}\n{what}")
+    st.sidebar.text(f"Month: {period.label}{' (in progress)' if period == data.in_progress() else ''}\n{what}")
 
 
 def selected_period() -> Period:
@@ -334,6 +334,28 @@ def warnings(items) -> None:
     """Each warning of a figure in a yellow box, as plain text (it may quote names from the database)."""
     for warning in items:
         st.warning(literal_markdown(warning), icon=":material/warning:")
+
+
+def margin_warnings(summary: MarginSummary) -> None:
+    """A P&L's warnings. The month in progress's comes first, as the one notice about it: a link to Live accrual
+    (its month-to-date margin) and, in a range with complete months before it, a button ending the range there."""
+    items = summary.warnings
+    if summary.in_progress is not None:
+        month, first = summary.in_progress, MonthRange.of(summary.period).first
+        st.info(literal_markdown(items[0]), icon=":material/pending:")
+        st.page_link("pages/accrual.py", label=f"Live accrual: {month.label} so far", icon=":material/schedule:")
+        if month > first:
+            st.button(f"End at {month.previous().label}", key="end-at-complete", on_click=_end_at,
+                      args=(month.previous(),), icon=":material/event_available:",
+                      help="The range ends at the last complete month; its margin is final.")
+        items = items[1:]
+    warnings(items)
+
+
+def _end_at(month: Period) -> None:
+    """Pick `month` as the (last) month: the month picker starts anew from it (see period_picker)."""
+    st.session_state.pop(PERIOD_KEY, None)
+    st.session_state[_CHOSEN] = _month_key(str(month))
 
 
 def failure(exc: ArcadiaError, url: str) -> None:

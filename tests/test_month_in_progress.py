@@ -1,8 +1,10 @@
-"""The month in progress is never a $0-revenue month (issue 15): a figure holding it says so first, and the JSON
-(API and CLI) keeps revenue − COGS with that warning; the CSV leaves the margin empty.
+"""The month in progress is never a $0-revenue month (issue 15): its COGS so far, labelled so; no margin, delta or
+loss flag from it; one notice pointing to Live accrual; a range holding it says so and ends at the last complete
+month in one click. The JSON (API and CLI) keeps revenue − COGS with a warning saying why it is not a margin.
 
-The clock is pinned: the `datetime` the CLI and the API read. The hand-checked fixture has April 2026 as a month
-of cost lines and no invoices, in progress at APRIL_NOW.
+The clock is pinned: dashboard.data.now for the pages, the `datetime` the CLI and the API read. The demo as of
+DEMO_NOW has November 2026 in progress (the preview's cost lines so far, no invoices); the hand-checked fixture
+has April 2026 as a month of cost lines and no invoices, in progress at APRIL_NOW.
 """
 
 from __future__ import annotations
@@ -14,10 +16,16 @@ import pytest
 from starlette.testclient import TestClient
 
 from arcadia import analytics, api, cli, report
-from arcadia.money import fmt
+from arcadia.db import engine_for
+from arcadia.money import display, fmt, to_decimal
 from arcadia.period import MonthRange, Period, parse_instant
+from dashboard import data
+from tests.conftest import DEMO_NOW
 from tests.test_api import ENV, MARGIN, admin
+from tests.test_pages import ADMIN, app_test
 
+NOW = parse_instant(DEMO_NOW)
+NOVEMBER = Period.parse("2026-11")
 APRIL_NOW = parse_instant("2026-04-20T12:00:00Z")
 ACCRUAL = "the live accrual (/api/v1/dashboard/accrual)"
 
@@ -30,8 +38,26 @@ def pin(monkeypatch, instant: datetime) -> None:
         def now(cls, tz=None):
             return instant.astimezone(tz)
 
+    monkeypatch.setattr(data, "now", lambda: instant)
     monkeypatch.setattr(cli, "datetime", Clock)
     monkeypatch.setattr(api, "datetime", Clock)
+
+
+@pytest.fixture
+def demo(demo_sqlite_url, monkeypatch):
+    """The demo's URL with the clock at DEMO_NOW, and a margin alert that every tenant with COGS and no revenue
+    is under (so a flag drawn from the month in progress would show)."""
+    pin(monkeypatch, NOW)
+    monkeypatch.setenv("ARCADIA_MARGIN_ALERT_PCT", "10")
+    return demo_sqlite_url
+
+
+def plain(markdown: str) -> str:
+    return markdown.replace("\\", "")  # the notice is escaped markdown (dashboard/literal.py)
+
+
+def summary_of(url: str, months) -> analytics.MarginSummary:
+    return analytics.margin_summary(engine_for(url), months, NOW)
 
 
 # --- analytics, on SQLite and PostgreSQL -----------------------------------------------------------
@@ -123,3 +149,81 @@ def test_the_api_the_cli_and_the_csv_agree_with_the_analytics(small, monkeypatch
         assert all(row["margin"] == row["margin_pct"] == "" for row in rows), table
     complete = report.margin_table(analytics.margin_summary(small, period, parse_instant("2026-05-01")), "overall")
     assert complete[0]["margin"] == doc["overall"]["margin"]  # once the month is over, the margin is shown
+
+
+# --- the pages (the demo, November 2026 in progress) ----------------------------------------------
+
+def test_pnl_of_the_month_in_progress_shows_cogs_so_far_and_no_margin_delta_or_alert(demo, monkeypatch):
+    at = app_test(demo, monkeypatch, user=ADMIN, period="2026-11")
+    summary = summary_of(demo, NOVEMBER)
+    assert not at.exception and at.title[0].value == "P&L · November 2026 (in progress)"
+    metrics = {m.label: m for m in at.metric}
+    assert metrics["Revenue"].value == "$0.00" and "COGS" not in metrics
+    assert metrics["COGS so far"].value == display(summary.overall.cogs_cents) != "$0.00"
+    assert metrics["Attributed COGS so far"].value == display(summary.attributed_cogs_cents)
+    assert metrics["Margin"].value == metrics["Margin %"].value == "—"
+    assert metrics["Margin"].help.startswith("Not over yet")
+    assert not [m.label for m in at.metric if m.delta]
+    # One notice, the analytics' own words, and the link to Live accrual; no alert count, no other warning.
+    assert [plain(i.value) for i in at.info] == [summary.warnings[0]] and not at.warning
+    assert [link.proto.label for link in at.get("page_link")] == ["Live accrual: November 2026 so far"]
+
+    october = app_test(demo, monkeypatch, user=ADMIN, period="2026-10")  # complete: deltas and the alert
+    metrics = {m.label: m for m in october.metric}
+    assert metrics["COGS"].delta and metrics["Margin"].delta and metrics["Margin"].value != "—"
+    assert any("below the 10 % margin alert" in w.value for w in october.warning) and not october.info
+
+
+def test_by_tenant_of_the_month_in_progress_has_cogs_so_far_and_no_margin_delta_or_flag(demo, monkeypatch):
+    at = app_test(demo, monkeypatch, user=ADMIN, page="pages/tenants.py", period="2026-11")
+    summary = summary_of(demo, NOVEMBER)
+    assert not at.exception
+    table = at.dataframe[0]
+    frame = table.value
+    assert not {"margin", "margin %", "Δ margin", "Δ %", "flag"} & set(frame.columns)
+    assert list(frame["tenant_id"]) == [t.tenant_id for t in summary.tenants]
+    assert list(frame["cogs"]) == [to_decimal(t.cogs_cents) for t in summary.tenants]
+    columns = {c.get("key", name): c for name, c in json.loads(table.proto.columns).items()}
+    assert columns["cogs"]["label"] == "COGS so far"
+    subtotals = at.table[0].value
+    assert "COGS so far" in subtotals.columns and set(subtotals["margin"]) == set(subtotals["margin %"]) == {"—"}
+    assert plain(at.info[0].value) == summary.warnings[0] and not at.warning
+    assert [link.proto.label for link in at.get("page_link")] == ["Live accrual: November 2026 so far"]
+    assert not at.get("plotly_chart")  # both tenant charts compare margins
+    # The CSV download is the report's table: the margin left empty, as shown.
+    assert all(row["margin"] == "" for row in report.margin_table(summary, "tenants"))
+
+    worst = summary.tenants[0].tenant_id  # drilled into: COGS so far, no margin
+    at.selectbox(key="drill_tenant").set_value(worst).run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["COGS so far"] == display(summary.tenants[0].cogs_cents) and metrics["Margin"] == "—"
+    assert "margin" not in at.dataframe[1].value.columns
+
+    october = app_test(demo, monkeypatch, user=ADMIN, page="pages/tenants.py", period="2026-10")
+    frame = october.dataframe[0].value
+    assert {"margin", "Δ margin", "flag"} <= set(frame.columns) and any("loss" in f or "below 10 %" in f
+                                                                       for f in frame["flag"])
+
+
+@pytest.mark.parametrize("page, title", [("pages/pnl.py", "P&L"), ("pages/tenants.py", "By tenant")])
+def test_a_range_ending_with_the_month_in_progress_says_so_and_ends_at_the_last_complete_month(demo, monkeypatch,
+                                                                                               page, title):
+    at = app_test(demo, monkeypatch, user=ADMIN, page=page, period="2026-11", **{"from": "2026-09", "to": "2026-11"})
+    summary = summary_of(demo, months("2026-09", "2026-11"))
+    notice = plain(at.info[0].value)
+    assert notice == summary.warnings[0]
+    assert notice.startswith("September–November 2026 ends with November 2026, which is in progress: its COGS so "
+                             "far is partial and it has no revenue yet")
+    assert "end the range at October 2026, the last complete month" in notice and not at.warning
+    at.button(key="end-at-complete").click().run()
+    assert not at.exception and at.title[0].value == f"{title} · September–October 2026"
+    assert at.sidebar.selectbox(key="period").value == "2026-10" and at.query_params["to"] == "2026-10"
+    assert not at.info or "in progress" not in at.info[0].value
+
+
+def test_range_presets_end_at_the_last_complete_month_by_default(demo, monkeypatch):
+    at = app_test(demo, monkeypatch, user=ADMIN)
+    at.sidebar.toggle(key="range").set_value(True).run()
+    assert (at.query_params["from"], at.query_params["to"]) == ("2026-08", "2026-10")
+    assert at.title[0].value == "P&L · August–October 2026" and not at.info
+    assert {m.label: m.value for m in at.metric}["Margin"] != "—"

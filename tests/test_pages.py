@@ -107,16 +107,16 @@ def test_the_url_keeps_the_month_from_the_first_load_and_through_changes(url, mo
 
 
 def test_the_month_in_progress_is_marked_and_points_to_the_live_accrual(url, monkeypatch):
-    from datetime import datetime
+    from dashboard import data
 
-    from arcadia.period import UTC
-
-    current = Period.parse(datetime.now(UTC))
-    at = app_test(url, monkeypatch, user=ADMIN, period=str(current)[:7])
+    monkeypatch.setattr(data, "now", lambda: parse_instant("2026-07-15T12:00:00Z"))  # July: nothing in it yet
+    at = app_test(url, monkeypatch, user=ADMIN, period="2026-07")
     picker = at.sidebar.selectbox(key="period")
-    assert picker.value == str(current)[:7] and f"{str(current)[:7]} (in progress)" in picker.options
-    assert at.title[0].value == f"P&L · {current.label} (in progress)"
-    assert any("Live accrual" in i.value for i in at.info)
+    assert picker.value == "2026-07" and "2026-07 (in progress)" in picker.options
+    assert at.title[0].value == "P&L · July 2026 (in progress)"
+    # One notice (not also "no invoices or cost lines"), and the link to Live accrual.
+    assert len(at.info) == 1 and at.info[0].value.replace("\\", "").startswith("July 2026 is in progress")
+    assert [link.proto.label for link in at.get("page_link")] == ["Live accrual: July 2026 so far"]
 
 
 def test_the_live_accrual_says_its_month_in_the_sidebar_and_compares_with_the_last_invoiced_month(url, monkeypatch):
