@@ -19,7 +19,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 
 from arcadia import estimate, gcpause
-from arcadia.billing import invoiced_tenants, quote_month
+from arcadia.billing import invoiced_tenants, quote_month, unreadable_subscriptions
 from arcadia.db import connect, fetch, fetch_rows, uses_preaggregates
 from arcadia.errors import DatabaseUnavailable, DataError, MixedCurrencyError
 from arcadia.estimate import Estimate
@@ -441,6 +441,7 @@ def _live_accrual(engine: sa.Engine, as_of: datetime | None, known_cost: bool, n
         period = accrual_period(as_of)
         quotes = quote_month(conn, period, as_of)
         invoiced = invoiced_tenants(conn, period)
+        unreadable = unreadable_subscriptions(conn)
         # The COGS estimate reads the inventory and the cost lines, which the accrual itself does not: a lock
         # or a slow read there costs the estimate only (after a short wait), never the accrual. Read last, so
         # the failed statement ends nothing the accrual still needs.
@@ -460,6 +461,9 @@ def _live_accrual(engine: sa.Engine, as_of: datetime | None, known_cost: bool, n
             f"{plural(len(invoiced), 'tenant')} already invoiced for {period} are left out: "
             "their revenue is in the P&L, not the accrual"
         )
+    if unreadable:
+        warnings.append(f"{plural(len(unreadable), 'subscription')} left out: a start or end that cannot be read "
+                        f"(infinity, a BC date or a year past 9999): {', '.join(unreadable)}; `check` lists them")
     if basis == LATEST_READING and now - metered_through > METERING_LAG:
         warnings.append(f"the newest usage reading is {_hours(now - metered_through)} old "
                         f"({iso(metered_through)}): the accrual is as of it, and the metering lags")

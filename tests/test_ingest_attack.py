@@ -246,3 +246,29 @@ def sqlite_inventory_page(tmp_path, monkeypatch, request):
     monkeypatch.setattr(do_invoice, "read_uploads", lambda *a, **k: calls.append(1) or real(*a, **k))
     monkeypatch.delenv("ARCADIA_WRITE_DATABASE_URL", raising=False)
     return app_test(url_of(engine), monkeypatch, user=ADMIN, page="pages/import_do.py"), calls
+
+
+UNREADABLE = [("a1", "infinity", None), ("a2", "-infinity", None), ("a3", "0044-03-15 00:00:00+00 BC", None),
+              ("a4", "10000-01-01 00:00:00+00", None), ("a5", "2026-05-01 00:00:00+00", "infinity")]
+
+
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+def test_timestamps_no_client_can_read_are_contained(small, capsys):
+    """infinity, -infinity, a BC date and year 10000 in subscriptions: the accrual skips and names them."""
+    with small.begin() as conn:
+        for suffix, started, ended in UNREADABLE:
+            conn.exec_driver_sql(
+                "INSERT INTO subscriptions (id, tenant_id, status, started_at, ended_at, currency) VALUES "
+                f"('50000000-0000-4000-8000-0000000000{suffix}', 'acme', 'active', '{started}', "
+                f"{'NULL' if ended is None else repr(ended)}, 'USD')")
+    url = url_of(small)
+    code, out, err = run_cli(capsys, "accrual", "--as-of", "2026-05-21T12:00:00Z", "--json", "--database-url", url)
+    assert code == 0 and "Traceback" not in err, err
+    doc = json.loads(out)
+    (said,) = [w for w in doc["warnings"] if "cannot be read" in w]
+    assert all(f"50000000-0000-4000-8000-0000000000{s}" in said for s, _, _ in UNREADABLE)
+    assert {s["subscription_id"] for s in doc["subscriptions"]} == {"50000000-0000-4000-8000-000000000001",
+                                                                     "50000000-0000-4000-8000-000000000002"}
+    code, out, _ = run_cli(capsys, "check", "--json", "--database-url", url)
+    problem = next(p for p in json.loads(out)["problems"] if p["code"] == "subscription_timestamps")
+    assert code == 1 and problem["count"] == 5 and problem["level"] == "error"

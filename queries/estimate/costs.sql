@@ -61,46 +61,36 @@ alive AS NOT MATERIALIZED (
                r.first_seen_at <= :m1_start_at AND (r.deleted_at IS NULL OR r.deleted_at >= :m1_end_at)
                    AS whole_month1,
                CAST(floor(EXTRACT(EPOCH FROM r.first_seen_at) * 1000) AS bigint) AS first_ms,
-               CAST(floor(EXTRACT(EPOCH FROM r.deleted_at) * 1000) AS bigint) AS deleted_ms,
+               -- a deletion after known_at is not known yet (a backtest): the resource runs on
+               CAST(floor(EXTRACT(EPOCH FROM CASE WHEN r.deleted_at <= :known_at THEN r.deleted_at END) * 1000)
+                    AS bigint) AS deleted_ms,
                GREATEST(CAST(:window_start_ms AS bigint),
                         COALESCE(CAST(floor(EXTRACT(EPOCH FROM b.through) * 1000) AS bigint),
                                  CAST(:model_from_ms AS bigint))) AS model_ms
-        FROM (  -- the inventory as known at known_at: a deletion after it is not known yet (a backtest)
-            SELECT id, tenant_id, deployment_id, first_seen_at, last_seen_at,
-                   CASE WHEN deleted_at <= :known_at THEN deleted_at END AS deleted_at
-            FROM cloud_resources
-        ) AS r
+        FROM cloud_resources AS r
         LEFT JOIN cloud_deployments AS d ON d.id = r.deployment_id
         LEFT JOIN billed AS b ON b.id = r.id
         WHERE r.first_seen_at < :window_end
           AND (r.deleted_at > :window_start OR (r.deleted_at IS NULL AND r.last_seen_at >= :window_start))
     ) AS timed
-    WHERE LEAST(CAST(:period_end_ms AS bigint), COALESCE(deleted_ms, CAST(:period_end_ms AS bigint)))
-          > GREATEST(first_ms, model_ms)  -- some time is left to model
 ),
-month1_lines AS NOT MATERIALIZED (
-    SELECT c.resource_id, c.currency, c.amount_cents
+month1 AS (  -- month 1's matched lines per resource and currency, and the instant they run to (no end_at: the end)
+    SELECT c.resource_id AS id, c.currency, SUM(c.amount_cents) AS monthly_cents,
+           MAX(COALESCE(c.end_at, :m1_end_at)) AS through
     FROM cloud_cost_lines AS c
     WHERE c.period >= :m1_start AND c.period < :m1_end AND c.resource_id IS NOT NULL
-),
-month1_full AS (  -- the resources whose month-1 lines run to its end (no end_at: to the end)
-    SELECT c.resource_id AS id
-    FROM cloud_cost_lines AS c
-    WHERE c.period >= :m1_start AND c.period < :m1_end AND c.resource_id IS NOT NULL
-    GROUP BY c.resource_id
-    HAVING MAX(COALESCE(c.end_at, :m1_end_at)) >= :m1_end_at
+    GROUP BY c.resource_id, c.currency
 )
-SELECT NULL AS resource_id, NULL AS provider_id, NULL AS kind, NULL AS name, a.tenant_id, c.currency,
-       SUM(c.amount_cents * LEAST(a.so_far_ms, CAST(:m1_ms AS bigint))) AS so_far_exact,
-       SUM(c.amount_cents * LEAST(a.to_end_ms, CAST(:m1_ms AS bigint))) AS to_end_exact,
+SELECT NULL AS resource_id, NULL AS provider_id, NULL AS kind, NULL AS name, a.tenant_id, m.currency,
+       SUM(m.monthly_cents * LEAST(a.so_far_ms, CAST(:m1_ms AS bigint))) AS so_far_exact,
+       SUM(m.monthly_cents * LEAST(a.to_end_ms, CAST(:m1_ms AS bigint))) AS to_end_exact,
        NULL AS so_far_ms, NULL AS to_end_ms, NULL AS attrs,
        NULL AS age, NULL AS month_ms, NULL AS line_currency, NULL AS monthly_cents, NULL AS rated_ms,
        NULL AS partial
-FROM month1_lines AS c
-JOIN alive AS a ON a.id = c.resource_id
-JOIN month1_full AS f ON f.id = c.resource_id
-WHERE a.whole_month1
-GROUP BY a.tenant_id, c.currency
+FROM month1 AS m
+JOIN alive AS a ON a.id = m.id
+WHERE a.whole_month1 AND m.through >= :m1_end_at AND a.to_end_ms > 0
+GROUP BY a.tenant_id, m.currency
 UNION ALL
 SELECT CAST(a.id AS TEXT), r.provider_id, r.kind, r.name, a.tenant_id, NULL, NULL, NULL,
        a.so_far_ms, a.to_end_ms, CAST(r.attrs AS TEXT), older.age, older.month_ms, older.currency,
@@ -129,4 +119,5 @@ LEFT JOIN LATERAL (  -- its rating month (full before partial, then newest), by 
     ORDER BY t.full_month DESC, mo.age
     FETCH FIRST 1 ROWS WITH TIES
 ) AS older ON TRUE
-WHERE NOT (a.whole_month1 AND EXISTS (SELECT 1 FROM month1_full AS f WHERE f.id = a.id))
+WHERE a.to_end_ms > 0  -- time left to model
+  AND NOT (a.whole_month1 AND EXISTS (SELECT 1 FROM month1 AS m WHERE m.id = a.id AND m.through >= :m1_end_at))
