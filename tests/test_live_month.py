@@ -87,3 +87,18 @@ def test_data_health_shows_what_is_in_place_and_the_last_sync(demo_sqlite_url, m
     assert list(placed["account"]) == ["default"] and "preview" in placed["source"].iloc[0]
     synced = next(f.value for f in at.dataframe if "last success" in f.value.columns)
     assert synced["last success"].iloc[0] == "2026-11-26T06:05:00Z"
+
+
+def test_the_estimate_stands_without_subscriptions(engine):
+    """A month with resources and cost lines but no subscription: the estimate is there, every tenant a row."""
+    from tests.conftest import load_sql
+
+    load_sql(engine, "estimate.sql")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM subscription_items")
+        conn.exec_driver_sql("DELETE FROM subscriptions")
+    accrual = analytics.live_accrual(engine, parse_instant("2026-05-11T00:00:00Z"))
+    assert accrual.quotes == () and not accrual.invoiced and accrual.estimate is not None
+    est = accrual.estimate
+    assert est.accrued_revenue_cents == 0 and est.estimated_cogs_cents == 3151  # tests/fixtures/estimate.sql's figure
+    assert {t.tenant_id for t in est.tenants} == {"acme", "beta", "gamma"}

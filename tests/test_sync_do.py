@@ -362,3 +362,49 @@ def test_a_reader_sees_one_snapshot_across_its_statements(inventory, fake):
         second = conn.execute(sa.text("SELECT COUNT(*) FROM cloud_cost_lines")).scalar()
         assert conn.exec_driver_sql("SHOW transaction_isolation").scalar() == "repeatable read"
     assert first == second and line_ids(inventory) and len(line_ids(inventory)) == first + 2
+
+
+def test_import_do_api_preview_takes_the_month_from_the_api(inventory, fake, capsys):
+    fake.preview_links = "uuid"
+    fake.preview = FakeInvoice(PREVIEW_UUID, "2026-04", april("2026-04-05T00:00:00Z", "1.00"), "2026-04-05T06:00:00Z")
+    code, out, err = run_cli(capsys, "import-do", "--api", "--invoice", "preview", "--api-url", fake.url, "--json",
+                             "--database-url", url_of(inventory))
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["period"] == "2026-04-01" and doc["invoices"][0]["source"] == "preview"
+    assert doc["invoices"][0]["as_of"] == "2026-04-05T06:00:00Z" and TOKEN not in out + err
+    code, _, err = run_cli(capsys, "import-do", "--api", "--invoice", "preview", "--period", "2026-05",
+                           "--api-url", fake.url, "--database-url", url_of(inventory))
+    assert code == 2 and "the API's preview is of April 2026" in err
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_a_killed_import_leaves_the_month_as_it_was_on_sqlite(inventory, tmp_path):
+    """kill -9 while the import's transaction is open (its journal on disk): the next reader rolls it back."""
+    from arcadia import do_invoice
+
+    csv = FIXTURES / "do" / "invoice-2026-04.csv"
+    header, *rows = csv.read_text().splitlines()
+    big = tmp_path / "big.csv"
+    big.write_text("\n".join([header] + rows * 8000) + "\n")  # ~100,000 lines: seconds of writing
+    url = url_of(inventory)
+    assert do_invoice.read_files([str(csv)], APRIL)  # the fixture parses
+    before = line_ids(inventory)
+    journal = inventory.url.database + "-journal"
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    child = subprocess.Popen([sys.executable, "-m", "arcadia", "import-do", "--period", "2026-04", str(big),
+                              "--database-url", url], env=env, cwd=PROJECT_ROOT,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(3000):
+            if os.path.exists(journal) or child.poll() is not None:
+                break
+            threading.Event().wait(0.01)
+        assert child.poll() is None, "the import ended before it could be killed"
+        threading.Event().wait(0.3)  # well inside the write
+        child.send_signal(signal.SIGKILL)
+        child.wait(30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert line_ids(inventory) == before and in_place(inventory) == {}
