@@ -341,6 +341,7 @@ class ByKind:
     revenue: tuple[KindAmount, ...]
     cogs: tuple[KindAmount, ...]
     warnings: tuple[str, ...] = ()
+    in_progress: Period | None = None  # as MarginSummary.in_progress: the month in progress, when it holds it
 
 
 def _by_amount(rows) -> tuple[KindAmount, ...]:
@@ -348,19 +349,23 @@ def _by_amount(rows) -> tuple[KindAmount, ...]:
     return tuple(sorted(amounts, key=lambda k: (-k.amount_cents, k.kind)))
 
 
-def by_kind(engine: sa.Engine, period: Period | MonthRange) -> ByKind:
-    """Revenue by billing kind and COGS by provider kind, of a month or a range: two breakdowns, never joined."""
+def by_kind(engine: sa.Engine, period: Period | MonthRange, now: datetime | None = None) -> ByKind:
+    """Revenue by billing kind and COGS by provider kind, of a month or a range: two breakdowns, never joined.
+    With `now`, a month in progress in it is said first, as in the P&L (its COGS so far, its revenue so far)."""
     binds = {"period_start": period.start, "period_end": period.end}
-    several = _several_months(period)
+    in_progress = _in_progress(period, now)
     with connect(engine) as conn:
         revenue = fetch(conn, "revenue_by_kind", **binds)
         cogs = fetch(conn, "cogs_by_kind", **binds)
-        without_costs = _without_costs(_month_counts(conn, period)) if several else ()
+        counts = _month_counts(conn, period) if _several_months(period) or in_progress else {}
     currency = _single_currency(f"the by-kind breakdown of {period}", [r["currency"] for r in revenue + cogs])
-    if not several:  # one month: its own rows say it
-        without_costs = (period,) if revenue and not cogs else ()
-    warnings = tuple(f"no provider cost lines for {month} yet: its COGS is incomplete" for month in without_costs)
-    return ByKind(period, currency, _by_amount(revenue), _by_amount(cogs), warnings)
+    if not _several_months(period):  # one month: its own rows say it
+        counts = {MonthRange.of(period).last: (len(revenue), len(cogs))} if not in_progress else counts
+    warnings = ([] if in_progress is None
+                else [_in_progress_warning(period, in_progress, counts.get(in_progress, (0, 0))[0])])
+    warnings += [f"no provider cost lines for {month} yet: its COGS is incomplete"
+                 for month in _without_costs(counts, but=in_progress)]
+    return ByKind(period, currency, _by_amount(revenue), _by_amount(cogs), tuple(warnings), in_progress)
 
 
 GIVEN, LATEST_READING, CLOCK = "given", "latest reading", "clock"  # where an accrual's as-of comes from

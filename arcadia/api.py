@@ -81,7 +81,7 @@ def _margin(query: QueryParams, engine: Callable[[], sa.Engine]) -> dict:
 
 def _by_kind(query: QueryParams, engine: Callable[[], sa.Engine]) -> dict:
     period = _period(query)
-    return report.by_kind_json(analytics.by_kind(engine(), period))
+    return report.by_kind_json(analytics.by_kind(engine(), period, datetime.now(UTC)))
 
 
 def _accrual(query: QueryParams, engine: Callable[[], sa.Engine]) -> dict:

@@ -276,7 +276,8 @@ def _sync_do(args) -> int:
     token = do_api.token_from_env()
     engine = get_engine(args.database_url, reader=False)  # the writer: cost lines and the sync record
     try:
-        result = sync_do.sync(engine, token, datetime.now(UTC), args.api_url, account, args.months)
+        result = sync_do.sync(engine, token, datetime.now(UTC).replace(microsecond=0), args.api_url, account,
+                              args.months)
     except ArcadiaError as exc:
         raise type(exc)(str(exc).replace(token, "[token]")) from None
     print(report.dumps(sync_do.to_json(result)) if args.json else sync_do.to_text(result))
@@ -356,7 +357,7 @@ def run(args) -> int:
         summary = analytics.margin_summary(engine, period, datetime.now(UTC))
         _emit(args, report.margin_json(summary), report.margin_table(summary, args.table), _print_margin, summary)
     elif args.command == "by-kind":
-        breakdown = analytics.by_kind(engine, period)
+        breakdown = analytics.by_kind(engine, period, datetime.now(UTC))
         _emit(args, report.by_kind_json(breakdown), report.by_kind_table(breakdown, args.table), _print_by_kind, breakdown)
     elif args.command == "accrual":
         accrual = analytics.live_accrual(engine, parse_instant(args.as_of) if args.as_of else None)

@@ -71,8 +71,8 @@ def _trend(url: str, last: str, currency: str | None) -> _Computed:
 
 
 @st.cache_resource(ttl=MONTH_TTL, max_entries=64, show_spinner=False)
-def _by_kind(url: str, period: str) -> _Computed:
-    return _Computed(analytics.by_kind(_engine(url), months_of(period)), datetime.now(UTC))
+def _by_kind(url: str, period: str, current: str) -> _Computed:
+    return _Computed(analytics.by_kind(_engine(url), months_of(period), now()), datetime.now(UTC))
 
 
 @st.cache_resource(ttl=ACCRUAL_TTL, max_entries=16, show_spinner=False)
@@ -89,7 +89,7 @@ def trend(url: str, last: str, currency: str | None = None) -> tuple[analytics.M
 
 
 def by_kind(url: str, period: str) -> analytics.ByKind:
-    return _served(url, _by_kind(url, period))
+    return _served(url, _by_kind(url, period, str(in_progress())))
 
 
 def accrual(url: str, as_of: str | None = None) -> analytics.Accrual:

@@ -11,7 +11,7 @@ import pyarrow as pa
 import streamlit as st
 
 from arcadia import report
-from arcadia.analytics import MarginSummary
+from arcadia.analytics import ByKind, MarginSummary
 from arcadia.db import describe
 from arcadia.errors import ArcadiaError, DatabaseTimeout, DatabaseUnavailable, DataError, InputError
 from arcadia.money import display, margin_pct, to_decimal
@@ -336,7 +336,7 @@ def warnings(items) -> None:
         st.warning(literal_markdown(warning), icon=":material/warning:")
 
 
-def margin_warnings(summary: MarginSummary) -> None:
+def margin_warnings(summary: MarginSummary | ByKind) -> None:
     """A P&L's warnings. The month in progress's comes first, as the one notice about it: a link to Live accrual
     (its month-to-date margin) and, in a range with complete months before it, a button ending the range there."""
     items = summary.warnings

@@ -16,7 +16,9 @@ def render(url: str) -> None:
     # The previous month only feeds the Δ column: when it cannot be computed, or is in another currency, the
     # column stays empty and the caption says so.
     try:
-        before = None if months != period else data.by_kind(url, str(period.previous()))
+        # No Δ from partial data: the month in progress is not set against a complete month
+        before = (None if months != period or breakdown.in_progress is not None
+                  else data.by_kind(url, str(period.previous())))
         if before is not None and before.currency != breakdown.currency:
             before = None
     except DataError:
@@ -25,7 +27,7 @@ def render(url: str) -> None:
     st.title(f"By kind · {months.label}")
     st.caption("Billing kinds (what tenants pay for) and provider kinds (what DigitalOcean bills) do not map one to "
                "one, so each has its own chart, axis and table.")
-    ui.warnings(breakdown.warnings)
+    ui.margin_warnings(breakdown)  # the month in progress first, with a link to Live accrual
     if not breakdown.revenue and not breakdown.cogs:
         ui.empty_month(months)
         st.stop()
@@ -46,6 +48,7 @@ def render(url: str) -> None:
                             f"arcadia-{side}-by-kind-{ui.file_stamp(months)}.csv",
                             f"Download {'revenue' if side == 'revenue' else 'COGS'} by kind CSV")
     st.caption((f"Sums over {plural(months.months, 'month')}; no Δ for a range" if months != period else
+                f"No Δ: {period.label} is in progress (its COGS so far)" if breakdown.in_progress is not None else
                 f"Δ: change against {period.previous().label}" +
                 ("" if before is not None else " (not available: that month could not be compared)")) +
                ". Share: of the total of the column.")

@@ -227,3 +227,21 @@ def test_range_presets_end_at_the_last_complete_month_by_default(demo, monkeypat
     assert (at.query_params["from"], at.query_params["to"]) == ("2026-08", "2026-10")
     assert at.title[0].value == "P&L · August–October 2026" and not at.info
     assert {m.label: m.value for m in at.metric}["Margin"] != "—"
+
+
+def test_by_kind_of_the_month_in_progress_says_so_everywhere(demo, monkeypatch, capsys):
+    """By kind too: one notice first (COGS so far, no revenue yet), no Δ from partial data; API = CLI = analytics."""
+    breakdown = analytics.by_kind(engine_for(demo), NOVEMBER, NOW)
+    assert breakdown.in_progress == NOVEMBER and breakdown.cogs  # November's preview so far
+    assert breakdown.warnings[0].startswith("November 2026 is in progress: its COGS so far is partial")
+    assert not any("no provider cost lines" in w for w in breakdown.warnings)
+    assert analytics.by_kind(engine_for(demo), Period.parse("2026-10"), NOW).in_progress is None
+    assert cli.main(["--database-url", demo, "by-kind", "--period", "2026-11", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["warnings"] == list(breakdown.warnings) and breakdown.warnings[0] in err
+    at = app_test(demo, monkeypatch, user=ADMIN, page="pages/by_kind.py", period="2026-11")
+    assert not at.exception
+    assert any(plain(i.value).startswith("November 2026 is in progress") for i in at.info)
+    tables = [frame.value for frame in at.dataframe if "Δ vs Oct" in frame.value.columns]
+    assert len(tables) == 2 and all(t["Δ vs Oct"].isna().all() for t in tables)
+    assert any(c.value.startswith("No Δ: November 2026 is in progress") for c in at.caption)
