@@ -272,3 +272,14 @@ def test_timestamps_no_client_can_read_are_contained(small, capsys):
     code, out, _ = run_cli(capsys, "check", "--json", "--database-url", url)
     problem = next(p for p in json.loads(out)["problems"] if p["code"] == "subscription_timestamps")
     assert code == 1 and problem["count"] == 5 and problem["level"] == "error"
+
+
+@pytest.mark.parametrize("name, data", [(f[0], f[1]) for f in HOSTILE_FILES[:3]], ids=[f[0] for f in HOSTILE_FILES[:3]])
+def test_the_import_page_shows_hostile_files_as_errors(sqlite_inventory_page, name, data):
+    at, _ = sqlite_inventory_page
+    at.selectbox(key="import-month").set_value(APRIL)
+    at.file_uploader(key="import-files").upload(name, data, "application/json")
+    at.run()
+    assert not at.exception
+    assert any(name in e.value or name in getattr(e, "body", "") for e in at.error) or \
+        any(name in t.value for t in at.text), [e.value for e in at.error]
