@@ -115,3 +115,14 @@ class FakeDigitalOcean:
         if first + self.per_page < len(rows):
             doc["links"]["pages"]["next"] = f"{self.url}{path}?page={page + 1}&per_page={self.per_page}"
         return doc
+
+
+def serve_fake(monkeypatch):
+    """A fake API for one test (a generator for a fixture): the token in the environment, retries without waiting."""
+    from arcadia import do_api
+
+    api = FakeDigitalOcean()
+    monkeypatch.setenv(do_api.TOKEN_ENV, TOKEN)
+    monkeypatch.setattr(do_api, "BACKOFF_SECONDS", 0.01)
+    yield api
+    api.stop()

@@ -15,7 +15,7 @@ from arcadia import analytics, do_api, health
 from arcadia.cli import main
 from arcadia.period import Period, parse_instant
 from tests.conftest import FIXTURES, load_sql
-from tests.fake_do_api import TOKEN, FakeDigitalOcean, FakeInvoice, item
+from tests.fake_do_api import TOKEN, FakeInvoice, item, serve_fake
 
 CSV = (FIXTURES / "do" / "invoice-2026-04.csv").read_bytes()
 PAGE = json.loads((FIXTURES / "do" / "invoice-2026-04-page-1.json").read_text())
@@ -112,11 +112,7 @@ def test_no_import_can_overflow_a_figure(inventory, fake_api, capsys):
 
 @pytest.fixture
 def fake_api(monkeypatch):
-    api = FakeDigitalOcean()
-    monkeypatch.setenv(do_api.TOKEN_ENV, TOKEN)
-    monkeypatch.setattr(do_api, "BACKOFF_SECONDS", 0.01)
-    yield api
-    api.stop()
+    yield from serve_fake(monkeypatch)
 
 
 class _Drip(BaseHTTPRequestHandler):

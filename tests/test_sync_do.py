@@ -25,7 +25,7 @@ from arcadia.cli import main
 from arcadia.db import PROJECT_ROOT
 from arcadia.period import Period, parse_instant
 from tests.conftest import FIXTURES, load_sql
-from tests.fake_do_api import TOKEN, FakeDigitalOcean, FakeInvoice, item
+from tests.fake_do_api import TOKEN, FakeDigitalOcean, FakeInvoice, item, serve_fake
 
 APRIL, MAY = Period.parse("2026-04"), Period.parse("2026-05")
 OTHERS = 999  # small.sql's own April line (invoice do-2026-04), written by another program: never touched
@@ -42,11 +42,7 @@ def inventory(small):
 
 @pytest.fixture
 def fake(monkeypatch):
-    api = FakeDigitalOcean()
-    monkeypatch.setenv(do_api.TOKEN_ENV, TOKEN)
-    monkeypatch.setattr(do_api, "BACKOFF_SECONDS", 0.01)
-    yield api
-    api.stop()
+    yield from serve_fake(monkeypatch)
 
 
 def april(through: str, droplet: str, unmatched: str = "0.50") -> list[dict]:
