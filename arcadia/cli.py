@@ -127,6 +127,15 @@ def build_parser() -> argparse.ArgumentParser:
                       help="final invoices of the last N months are imported when not in place (default 3, 1-24)")
     sync.add_argument("--json", action="store_true", help="print what the run did as JSON")
 
+    alerts = sub.add_parser("alerts", help="alerts and the monthly digest to Slack, Teams, e-mail or a webhook")
+    alerts_sub = alerts.add_subparsers(dest="alerts_command", required=True, parser_class=_Parser)
+    alerts_run = alerts_sub.add_parser("run", help="evaluate the rules; send what is new once, and what is resolved "
+                                                   "(for cron: exit 0 sent or nothing to send, 1 a channel or the "
+                                                   "database failed, 2 bad config)")
+    alerts_run.add_argument("--config", help="the TOML config (default $ARCADIA_ALERTS_CONFIG; see alerts.toml.example)")
+    alerts_run.add_argument("--dry-run", action="store_true", help="say what would be sent; send and write nothing")
+    alerts_run.add_argument("--json", action="store_true", help="print what the run found and sent as JSON")
+
     bench = sub.add_parser("bench", help="time every figure three ways (project, raw SQL, pandas) and the pages")
     from arcadia import bench as bench_module
 
@@ -139,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--tenant-id", help="tenant_id claim (a tenant user's token)")
     # --database-url also after the subcommand (`margin --period 2026-04 --database-url URL`), where it wins
     # over one given before. SUPPRESS: absent there, it leaves the one before the subcommand in place.
-    for command in (*sub.choices.values(), *db_sub.choices.values()):
+    for command in (*sub.choices.values(), *db_sub.choices.values(), *alerts_sub.choices.values()):
         command.add_argument("--database-url", default=argparse.SUPPRESS,
                              help=DATABASE_URL_HELP + "; here or before the subcommand (here wins)")
     return parser
@@ -284,6 +293,20 @@ def _sync_do(args) -> int:
     return EXIT_OK
 
 
+def _alerts(args) -> int:
+    from arcadia import alert_run, schema
+
+    config = alert_run.load(args.config)
+    url = database_url(args.database_url)
+    write_url = os.environ.get("ARCADIA_WRITE_DATABASE_URL", "").strip() or url
+    reader, writer = get_engine(args.database_url, reader=True), engine_for(database_url(write_url))
+    if not args.dry_run:
+        schema.metadata.create_all(writer, tables=[schema.alert_state], checkfirst=True)
+    result = alert_run.run(reader, writer, config, datetime.now(UTC).replace(microsecond=0), args.dry_run)
+    print(report.dumps(alert_run.to_json(result)) if args.json else alert_run.to_text(result))
+    return EXIT_FAILED if result.failed else EXIT_OK
+
+
 def run(args) -> int:
     if args.command == "db":
         engine = engine_for(database_url(args.database_url))
@@ -339,6 +362,8 @@ def run(args) -> int:
         return _import_do(args)
     if args.command == "sync-do":
         return _sync_do(args)
+    if args.command == "alerts":
+        return _alerts(args)
     if args.command == "estimate-accuracy":
         from arcadia import accuracy
 

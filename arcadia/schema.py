@@ -362,6 +362,20 @@ provider_syncs = sa.Table(
 )
 
 
+# What `alerts run` has told each channel (arcadia/alert_run.py): one row per rule, subject, month and channel;
+# resolved_at set once the channel was told it no longer holds. Written only by `alerts run`.
+alert_state = sa.Table(
+    "alert_state", metadata,
+    sa.Column("rule", sa.Text, primary_key=True),
+    sa.Column("subject", sa.Text, primary_key=True),
+    sa.Column("month", sa.Text, primary_key=True),  # 'YYYY-MM-01'
+    sa.Column("channel", sa.Text, primary_key=True),
+    sa.Column("title", sa.Text, nullable=False),
+    _stamp("sent_at"),
+    _stamp("resolved_at", nullable=True),
+)
+
+
 def create_all(engine: sa.Engine) -> None:
     """Create every table and index that does not exist yet (idempotent).
 
