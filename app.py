@@ -15,12 +15,13 @@ PAGES = {
     "Revenue": [("pages/accrual.py", "Live accrual", ":material/schedule:", "accrual")],
     "Data quality": [("pages/unattributed.py", "Unattributed COGS", ":material/help:", "unattributed"),
                      ("pages/health.py", "Data health", ":material/health_and_safety:", "health")],
-    "Data": [("pages/import_do.py", "Import DO invoice", ":material/upload_file:", "import")],
+    "Data": [("pages/import_do.py", "Import DO invoice", ":material/upload_file:", "import"),
+             ("pages/alerts.py", "Alerts", ":material/notifications:", "alerts")],
 }
 
 
 # Pages about a month of their own (the live accrual's; the invoice's, picked on the Import page): no month picker.
-OWN_MONTH = {"accrual", "import"}
+OWN_MONTH = {"accrual", "import", "alerts"}
 # Pages that can sum a range of months ending with the picked month (see ui.range_picker).
 RANGES = {"pnl", "tenants", "by-kind"}
 

@@ -258,3 +258,50 @@ def to_text(result: RunResult) -> str:
         out.append(f"nothing to send")
     out += [f"error: {failure}" for failure in result.failures + result.rule_failures]
     return "\n".join(out)
+
+
+# --- for the Alerts page (read-only) ------------------------------------------------------------------------------
+
+HISTORY_ROWS = 200
+
+
+def history(conn: sa.Connection) -> list[dict]:
+    """What was told to which channel, newest first (at most HISTORY_ROWS); [] before the first run."""
+    table = schema.alert_state
+    try:
+        rows = conn.execute(sa.select(table).order_by(table.c.sent_at.desc(), table.c.rule, table.c.subject)
+                            .limit(HISTORY_ROWS)).mappings().all()
+    except sa.exc.DBAPIError:  # no alert_state yet: `alerts run` makes it
+        return []
+    return [dict(r) for r in rows]
+
+
+def rules_rows(config: AlertConfig) -> list[dict]:
+    """The rules in force and their thresholds."""
+    return [{"rule": name, "enabled": settings.get("enabled", True),
+             "thresholds": ", ".join(f"{k} {v}" for k, v in settings.items() if k != "enabled")}
+            for name, settings in config.rules.items()]
+
+
+def holding_rows(findings: list[Finding], past: list[dict]) -> list[dict]:
+    """What holds now, with when each was first told (its oldest unresolved send), if it was."""
+    since: dict[tuple, datetime] = {}
+    for row in past:
+        key = (row["rule"], row["subject"], row["month"])
+        if row["resolved_at"] is None and (key not in since or row["sent_at"] < since[key]):
+            since[key] = row["sent_at"]
+    return [{"rule": f.rule, "subject": f.subject, "month": f.month.label, "alert": f.title,
+             "told since": iso(since.get(f.key)) or "not yet"} for f in findings]
+
+
+def send_test(config: AlertConfig, sleep=time.sleep) -> list[str]:
+    """A test message to every channel; what each said ('ok' or why not)."""
+    out = []
+    for channel in config.channels:
+        try:
+            channels.send(channel, Message("Test from Arcadia", ("If you read this, alerts reach this channel.",),
+                                           "test"), sleep)
+            out.append(f"{channel.shown}: ok")
+        except ChannelError as exc:
+            out.append(str(exc))
+    return out

@@ -184,3 +184,28 @@ def estimate_accuracy(url: str, month: str):
     from arcadia import accuracy
 
     return accuracy.estimate_accuracy(_engine(url), now=Period.parse(month).start_at)
+
+
+@st.cache_resource(ttl=ACCRUAL_TTL, max_entries=8, show_spinner="Evaluating the alert rules…")
+def _alert_findings(url: str, rules: str, public_url: str | None, minute: str):
+    from arcadia import alert_rules
+    import json
+
+    return alert_rules.evaluate(_engine(url), json.loads(rules), now(), public_url)
+
+
+def alert_findings(url: str, config):
+    """What holds now under the config's rules (kept a minute)."""
+    import json
+
+    rules = json.dumps(config.rules, default=str, sort_keys=True)
+    return _alert_findings(url, rules, config.public_url, f"{now():%Y-%m-%d %H:%M}")
+
+
+def alert_history(url: str) -> list[dict]:
+    """What `alerts run` has sent (alert_state), newest first."""
+    from arcadia import alert_run
+    from arcadia.db import connect
+
+    with connect(_engine(url)) as conn:
+        return alert_run.history(conn)

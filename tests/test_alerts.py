@@ -269,3 +269,25 @@ def test_the_example_config_works_on_the_demo_as_it_is(demo_sqlite_url, receiver
     assert doc["sent"] and len(receiver.got) == len({(s["rule"], s["subject"]) for s in doc["sent"]}) or \
         receiver.docs()[-1]["status"] == "summary"
     assert main(args) == 0 and "nothing to send" in capsys.readouterr().out  # the second run: nothing new
+
+
+def test_the_alerts_page_shows_rules_what_holds_and_what_was_sent(case, receiver, monkeypatch):
+    from arcadia.db import PROJECT_ROOT
+    from dashboard import data
+    from tests.test_pages import ADMIN, app_test
+
+    alert_run.run(case, case, config(hook(receiver)), NOW, sleep=lambda s: None)  # something sent
+    monkeypatch.setattr(data, "now", lambda: NOW)
+    monkeypatch.setenv("ARCADIA_ALERTS_CONFIG", str(PROJECT_ROOT / "alerts.toml.example"))
+    monkeypatch.setenv("ARCADIA_ALERTS_WEBHOOK_URL", receiver.url)
+    monkeypatch.delenv("ARCADIA_WRITE_DATABASE_URL", raising=False)
+    at = app_test(case.url.render_as_string(hide_password=False), monkeypatch, user=ADMIN, page="pages/alerts.py")
+    assert not at.exception and at.title[0].value == "Alerts"
+    frames = {tuple(f.value.columns): f.value for f in at.dataframe}
+    rules = next(v for k, v in frames.items() if "thresholds" in k)
+    assert "tenant_margin" in list(rules["rule"]) and "below_pct 10" in list(rules["thresholds"])
+    holding = next(v for k, v in frames.items() if "told since" in k)
+    assert "acme" in list(holding["subject"])
+    sent = next(v for k, v in frames.items() if "resolved" in k and "channel" in k)
+    assert set(sent["rule"]) == {"tenant_margin", "overall_margin"} and set(sent["channel"]) == {"hook"}
+    assert not [b for b in at.button if b.label == "Send test"]  # no write URL: no test send
