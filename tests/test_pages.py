@@ -334,7 +334,7 @@ def test_empty_month_explains_itself(url, monkeypatch):
     assert not at.exception and any("No invoices or provider cost lines" in i.value for i in at.info)
 
 
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page", [*PAGES, "pages/import_do.py", "pages/alerts.py"])
 def test_non_admin_sees_no_access_and_no_figures(url, monkeypatch, page):
     at = app_test(url, monkeypatch, user=TENANT_USER, page=None, period="2026-03")
     assert at.title[0].value == "No access" and not figures_shown(at)
