@@ -206,7 +206,7 @@ def _digest(engine, settings, now, current, last, accrual, public_url) -> list[F
     worst = [t for t in summary.tenants if not t.internal][:WORST]
     lines = [f"revenue {display(o.revenue_cents, currency)} ({_delta(o.revenue_cents, p.revenue_cents, currency)}), "
              f"COGS {display(o.cogs_cents, currency)} ({_delta(o.cogs_cents, p.cogs_cents, currency)}), "
-             f"margin {display(o.margin_cents, currency)} {_pct(o.margin_pct)} "
+             f"margin {display(o.margin_cents, currency)}, {_pct(o.margin_pct)} "
              f"({_delta(o.margin_cents, p.margin_cents, currency)})",
              f"unattributed COGS {display(summary.unattributed_cogs_cents, currency)}",
              f"the {len(worst)} worst tenants by margin:"]
