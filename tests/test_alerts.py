@@ -291,3 +291,52 @@ def test_the_alerts_page_shows_rules_what_holds_and_what_was_sent(case, receiver
     sent = next(v for k, v in frames.items() if "resolved" in k and "channel" in k)
     assert set(sent["rule"]) == {"tenant_margin", "overall_margin"} and set(sent["channel"]) == {"hook"}
     assert not [b for b in at.button if b.label == "Send test"]  # no write URL: no test send
+
+
+LINE = ("INSERT INTO cloud_cost_lines (id, provider, provider_invoice_id, period, resource_id, kind, product, "
+        "description, amount_cents, currency) VALUES ('{id}', 'digitalocean', 'x', '{period}', {resource}, 'droplet', "
+        "'Droplets', 'case', {cents}, 'USD')")
+WEB = "'a0000000-0000-4000-8000-000000000001'"
+RULE_CASES = [
+    # (rule, its settings, SQL that makes it hold, the finding, SQL that makes it stop holding)
+    ("unattributed", {"above_amount": 100, "above_pct": 100},
+     [LINE.format(id="e0000000-0000-4000-8000-000000000001", period="2026-04-01", resource="NULL", cents=50000)],
+     ("unattributed", "unattributed", "2026-04-01"),
+     ["DELETE FROM cloud_cost_lines WHERE id = 'e0000000-0000-4000-8000-000000000001'"]),
+    ("cost_spike", {"up_pct": 50, "min_amount": 1},  # acme: COGS in each of Feb-Apr now, May's run-rate 2.5 × them
+     [LINE.format(id="e0000000-0000-4000-8000-000000000002", period="2026-02-01", resource=WEB, cents=100)],
+     ("cost_spike", "acme", "2026-05-01"),
+     ["DELETE FROM cloud_cost_lines WHERE id = 'e0000000-0000-4000-8000-000000000002'"]),
+    ("data", {}, [LINE.format(id="e0000000-0000-4000-8000-000000000003", period="2026-01-01", resource="NULL",
+                              cents=10**15)],
+     ("data_errors", "data", "2026-05-01"),
+     ["DELETE FROM cloud_cost_lines WHERE id = 'e0000000-0000-4000-8000-000000000003'"]),
+    ("data", {"stale_hours": 36},
+     ["INSERT INTO provider_syncs (provider, account, attempted_at, succeeded_at, outcome) VALUES ('digitalocean', "
+      "'team-a', '2026-05-09 00:00:00+00:00', '2026-05-09 00:00:00+00:00', 'ok')"],
+     ("stale_sync", "team-a", "2026-05-01"),
+     ["UPDATE provider_syncs SET succeeded_at = '2026-05-10 23:00:00+00:00'"]),
+    ("data", {"rollup_day": 3}, [], ("rollup_missing", "rollup", "2026-04-01"),
+     ["INSERT INTO tenant_invoices (id, tenant_id, period, status, currency, subtotal_cents, tax_cents, total_cents) "
+      "VALUES ('e1000000-0000-4000-8000-000000000001', 'acme', '2026-04-01', 'issued', 'USD', 0, 0, 0)"]),
+]
+
+
+@pytest.mark.parametrize("rule, settings, make, finding, unmake", RULE_CASES,
+                         ids=[c[3][0] for c in RULE_CASES])
+def test_each_rule_fires_and_resolves(case, receiver, rule, settings, make, unmake, finding):
+    conf = config(hook(receiver), rules={rule: {"enabled": True, **settings}})
+    with case.begin() as conn:
+        for statement in make:
+            conn.exec_driver_sql(statement)
+    fired = alert_run.run(case, case, conf, NOW, sleep=lambda s: None)
+    assert finding in {f.key for f in fired.findings}, [f.key for f in fired.findings]
+    assert {"rule": finding[0], "subject": finding[1], "month": finding[2], "status": "firing",
+            "channel": "hook"} in fired.sent
+    with case.begin() as conn:
+        for statement in unmake:
+            conn.exec_driver_sql(statement)
+    resolved = alert_run.run(case, case, conf, NOW, sleep=lambda s: None)
+    assert finding not in {f.key for f in resolved.findings}
+    assert {"rule": finding[0], "subject": finding[1], "month": finding[2], "status": "resolved",
+            "channel": "hook"} in resolved.sent
