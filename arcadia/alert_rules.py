@@ -145,15 +145,40 @@ def _cost_spike(engine, settings, now, current, last, accrual, public_url) -> li
         rise = margin_pct(projected * SPIKE_MONTHS - average3, average3)  # (projected − average) ÷ average × 100
         if rise is None or rise < up:
             continue
-        biggest = sorted((r for r in est.resources if r.tenant_id == tenant_id), key=lambda r: -r.projected_cents)[:3]
+        grew = _grew_most(engine, est, tenant_id, last)
         out.append(Finding(
             "cost_spike", tenant_id or "unattributed", current,
             f"{name}: {current.label} COGS run-rate {display(projected, est.currency)}, up {rise} % on its "
             f"{SPIKE_MONTHS}-month average",
-            tuple(f"{r.name} ({r.kind}): {display(r.projected_cents, est.currency)} projected" for r in biggest),
+            ("the resources that grew most (projected or last month, against their 3-month average):",
+             *(f"  {r_name} ({kind}): {display(now_cents, est.currency)}, up {display(up3 // SPIKE_MONTHS, est.currency)}"
+               for r_name, kind, now_cents, up3 in grew)),
             {"tenant_id": tenant_id, "projected_cogs": _money(projected), "rise_pct": str(rise)},
             _link(public_url, "accrual", current)))
     return out
+
+
+def _grew_most(engine, est, tenant_id, last: Period, count: int = 3) -> list[tuple[str, str, int, int]]:
+    """The tenant's resources whose cost grew most: (name, kind, cost now, growth × 3) for the `count` largest.
+
+    A resource's cost now is its projected month-end cost where the estimate lists it (new ones, list prices),
+    else last month's lines (the rate the estimate gives it); its average is over the 3 complete months before.
+    """
+    from arcadia.db import connect, fetch_rows
+
+    with connect(engine) as conn:
+        rows = fetch_rows(conn, "alerts/resource_growth", tenant_id=tenant_id, m1_start=last.start,
+                          m1_end=last.end, m3_start=last.minus(SPIKE_MONTHS - 1).start,
+                          window_start=est.period.start_at, window_end=est.as_of)
+    growth = {rid: (r_name, kind, int(last_cents), int(last_cents) * SPIKE_MONTHS - int(three))
+              for rid, r_name, kind, last_cents, three in rows}
+    for r in est.resources:
+        if r.tenant_id == tenant_id:
+            before = growth.get(r.resource_id, (None, None, 0, 0))
+            three = before[2] * SPIKE_MONTHS - before[3]  # the 3 months' sum back from (cost, growth × 3)
+            growth[r.resource_id] = (r.name, r.kind, r.projected_cents, r.projected_cents * SPIKE_MONTHS - three)
+    ranked = sorted(growth.values(), key=lambda g: (-g[3], g[0]))
+    return [g for g in ranked if g[3] > 0][:count]
 
 
 def _unattributed(engine, settings, now, current, last, accrual, public_url) -> list[Finding]:

@@ -340,3 +340,15 @@ def test_each_rule_fires_and_resolves(case, receiver, rule, settings, make, unma
     assert finding not in {f.key for f in resolved.findings}
     assert {"rule": finding[0], "subject": finding[1], "month": finding[2], "status": "resolved",
             "channel": "hook"} in resolved.sent
+
+
+def test_a_cost_spike_names_the_resources_that_grew_most(case):
+    from arcadia import alert_rules
+
+    with case.begin() as conn:  # acme: web cost 1.00 in February, 9.99 in March, 30.00 in April; worker new in April
+        conn.exec_driver_sql(RULE_CASES[1][2][0])
+    findings, _ = alert_rules.evaluate(case, {"cost_spike": {"enabled": True, "up_pct": 50, "min_amount": 1}}, NOW)
+    (spike,) = [f for f in findings if f.subject == "acme"]
+    assert spike.lines[0].startswith("the resources that grew most")
+    # web: last month 30.00 against (1.00 + 9.99 + 30.00) / 3 = 13.66; worker: projected 6.42 against 3.21 / 3
+    assert spike.lines[1:] == ("  web (droplet): $30.00, up $16.33", "  worker (droplet): $6.42, up $5.35")
