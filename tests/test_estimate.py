@@ -516,3 +516,16 @@ def test_a_month_of_lines_that_stop_early_is_a_partial_month_rate(case):
     web = {r.name: r for r in est.resources}["web"]
     # 500 × 10 d / 4 d = 1250 so far; to the end 500 × min(31 d, 30 d) / 4 d = 3750 (April's full-month equivalent)
     assert (web.basis, web.estimated_cents, web.projected_cents) == (estimate.PARTIAL_MONTH, 1250, 3750)
+
+
+def test_a_preview_whose_items_say_they_end_with_the_month_runs_to_when_it_was_written(case):
+    """Items ending 2026-06-01, written 2026-05-06: the actual cost runs to the writing, the rest is modelled."""
+    with case.begin() as conn:
+        for statement in PREVIEW_LINES:
+            conn.exec_driver_sql(statement.replace("2026-05-06 00:00:00+00:00", "2026-06-01 00:00:00+00:00")
+                                 .replace("currency) VALUES", "currency, inserted_at) VALUES")
+                                 .replace("'USD')", "'USD', '2026-05-06 00:00:00+00:00')"))
+    est = analytics.live_accrual(case, AS_OF).estimate
+    assert est.actual.through == parse_instant("2026-05-06T00:00:00Z")
+    # the same figures as lines that say they end on 2026-05-06 (test_actual_cost_so_far_and_the_modelled_rest_by_hand)
+    assert {t.tenant_id: t.projected_cogs_cents for t in est.tenants}["acme"] == 4656

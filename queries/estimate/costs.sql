@@ -2,7 +2,7 @@
 -- resources one by one, with their newest older full month (if any), for Python to prorate or price.
 -- Only the time the month's own cost lines do not cover is modelled (CONTRACT §3 "Actual cost so far"): a
 -- resource with lines of this month (a daily preview) from the instant they run to (the latest end_at of its
--- lines; inserted_at for a line without one), any other from model_from_ms (the instant the month's lines run to; the window's start when none).
+-- lines, inserted_at for a line without one; never past when the lines were written), any other from model_from_ms (the instant the month's lines run to; the window's start when none).
 -- Alive in the window [window_start, window_end): first_seen_at < window_end, and deleted_at > window_start,
 -- or no deleted_at and last_seen_at >= window_start (a resource the inventory last saw before the window,
 -- with no deletion recorded, is gone). Tenant = COALESCE(deployment.tenant_id, resource.tenant_id), as for
@@ -45,7 +45,7 @@ WITH months (age, period_start, period_end, start_at, end_at, month_ms, start_ms
             CAST(:m3_end_ms AS bigint))
 ),
 billed AS (  -- the resources the month's own cost lines bill (a preview), and the instant those run to
-    SELECT c.resource_id AS id, MAX(COALESCE(c.end_at, c.inserted_at)) AS through
+    SELECT c.resource_id AS id, LEAST(MAX(COALESCE(c.end_at, c.inserted_at)), MAX(c.inserted_at)) AS through
     FROM cloud_cost_lines AS c
     WHERE c.period >= :month_start AND c.period < :month_end AND c.resource_id IS NOT NULL
     GROUP BY c.resource_id

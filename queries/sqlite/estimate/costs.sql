@@ -35,8 +35,10 @@ WITH months (age, period_start, period_end, start_at, end_at, month_ms, start_ms
 ),
 billed AS (  -- the resources the month's own cost lines bill (a preview), and the instant those run to
     SELECT c.resource_id AS id,
-           MAX(CAST(strftime('%s', COALESCE(c.end_at, c.inserted_at)) AS INTEGER) * 1000
-               + CAST(substr(strftime('%f', COALESCE(c.end_at, c.inserted_at)), 4, 3) AS INTEGER)) AS through_ms
+           min(MAX(CAST(strftime('%s', COALESCE(c.end_at, c.inserted_at)) AS INTEGER) * 1000
+                   + CAST(substr(strftime('%f', COALESCE(c.end_at, c.inserted_at)), 4, 3) AS INTEGER)),
+               MAX(CAST(strftime('%s', c.inserted_at) AS INTEGER) * 1000
+                   + CAST(substr(strftime('%f', c.inserted_at), 4, 3) AS INTEGER))) AS through_ms
     FROM cloud_cost_lines AS c
     WHERE c.period >= :month_start AND c.period < :month_end AND c.resource_id IS NOT NULL
     GROUP BY c.resource_id
