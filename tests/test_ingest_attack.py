@@ -121,6 +121,14 @@ class _Drip(BaseHTTPRequestHandler):
     mode = "drip"
 
     def do_GET(self):  # noqa: N802
+        if self.mode in ("deep", "digits"):
+            body = (b'{"invoices": ' + b"[" * 100_000 + b"]" * 100_000 + b"}" if self.mode == "deep"
+                    else b'{"invoices": [], "meta": {"total": ' + b"7" * 5000 + b"}}")
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         if self.mode == "echo":
             body = json.dumps({"id": "bad", "message": f"denied for {self.headers['Authorization']}\x1b[31m"}).encode()
             self.send_response(418)
@@ -279,3 +287,13 @@ def test_the_import_page_shows_hostile_files_as_errors(sqlite_inventory_page, na
     assert not at.exception
     assert any(name in e.value or name in getattr(e, "body", "") for e in at.error) or \
         any(name in t.value for t in at.text), [e.value for e in at.error]
+
+
+
+@pytest.mark.parametrize("mode, said", [("deep", "nested too deep"), ("digits", "a number of 5,000 characters")])
+def test_hostile_json_from_the_api_is_a_clear_error(drip, inventory, monkeypatch, capsys, mode, said):
+    _Drip.mode = mode
+    monkeypatch.setenv(do_api.TOKEN_ENV, TOKEN)
+    code, out, err = run_cli(capsys, "sync-do", "--api-url", f"http://127.0.0.1:{drip.server_port}",
+                             "--database-url", url_of(inventory))
+    assert code == 1 and said in err and "Traceback" not in err, err
