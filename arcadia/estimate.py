@@ -52,8 +52,9 @@ LOOKBACK_MONTHS = 3  # how far back a full (or partial) month is looked for (que
 COGS_METHOD = ("run rate per resource alive this month: its last full month of cost lines (of the 3 before) "
                "prorated by the time alive, capped at that month; else its last partial month of cost lines "
                "(of the 3 before) ÷ the time it was alive in it, × the time alive, capped at a full month's "
-               "equivalent; else its inventory list price (attrs); cost lines matching no resource are not "
-               "estimated")
+               "equivalent; else this month's own cost lines so far ÷ the time they cover; else its inventory "
+               "list price (attrs); the month's cost lines in place are actual cost, and only the time after them "
+               "is modelled; cost lines matching no resource are not estimated")
 PARTIAL_MONTH, LIST_PRICE, NO_RATE = "partial month", "list price", "no rate"
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -196,6 +197,11 @@ def read(conn: sa.Connection, period: Period, as_of: datetime, known_cost: bool 
              "period_end_ms": _epoch_ms(period.end_at), "month_start": period.start, "month_end": own,
              "model_from_ms": _epoch_ms(model_from(actual, period, as_of)),
              "known_at": FAR_FUTURE if known_cost else as_of}
+    # Month 0 is the window's own month: its lines so far rate a resource no earlier month rates (none when the
+    # month's own lines are not to be read: an empty range of dates).
+    binds.update({"m0_start": period.start, "m0_end": own, "m0_start_at": period.start_at, "m0_end_at": period.end_at,
+                  "m0_ms": period.seconds * 1000, "m0_start_ms": _epoch_ms(period.start_at),
+                  "m0_end_ms": _epoch_ms(period.end_at)})
     for age, month in enumerate(_lookback(period), start=1):
         binds.update({f"m{age}_start": month.start, f"m{age}_end": month.end, f"m{age}_start_at": month.start_at,
                       f"m{age}_end_at": month.end_at, f"m{age}_ms": month.seconds * 1000,
@@ -257,7 +263,7 @@ def build(inputs: Inputs, period: Period, as_of: datetime, quotes: Sequence[Quot
             if not int(partial):
                 add(tenant_id, month_length, so_far, to_end)
                 continue
-            month = lookback[int(age) - 1]
+            month = period if int(age) == 0 else lookback[int(age) - 1]
             # reduced, so that a tenant's common denominator (lcm of them) stays small
             add_listed(who, PARTIAL_MONTH,
                        f"{month.label} cost lines {fmt(monthly)} over {_hours(rated_ms)} h alive "

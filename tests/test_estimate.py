@@ -529,3 +529,25 @@ def test_a_preview_whose_items_say_they_end_with_the_month_runs_to_when_it_was_w
     assert est.actual.through == parse_instant("2026-05-06T00:00:00Z")
     # the same figures as lines that say they end on 2026-05-06 (test_actual_cost_so_far_and_the_modelled_rest_by_hand)
     assert {t.tenant_id: t.projected_cogs_cents for t in est.tenants}["acme"] == 4656
+
+
+def test_a_resource_only_this_months_lines_rate_is_rated_by_them(case):
+    """legacy has no earlier month and no list price: May's preview line (1.00 over May 1-6) rates the rest.
+
+    legacy: 100 × 5 d / 5 d = 100 to as_of, 100 × 26 d / 5 d = 520 to the end (listed: the modelled part);
+    beta: actual 100 + legacy 100 + fresh 174.19 + sprout 390 × 120/156 = 300 → 674.19 → 674;
+    projected 100 + 520 + 987.10 + 1560 = 3167.10 → 3167 (old-db, deleted 2026-05-04, is all in the lines' time).
+    """
+    with case.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO cloud_cost_lines (id, provider, provider_invoice_id, period, provider_resource_id, resource_id, "
+            "kind, product, description, amount_cents, currency, start_at, end_at) VALUES ('c3000000-0000-4000-8000-"
+            "000000000001', 'digitalocean', 'preview-2026-05', '2026-05-01', '2007', "
+            "'a0000000-0000-4000-8000-000000000007', 'droplet', 'Droplets', 'legacy', 100, 'USD', "
+            "'2026-05-01 00:00:00+00:00', '2026-05-06 00:00:00+00:00')")
+    est = analytics.live_accrual(case, AS_OF).estimate
+    legacy = {r.name: r for r in est.resources}["legacy"]
+    assert (legacy.basis, legacy.estimated_cents, legacy.projected_cents) == (estimate.PARTIAL_MONTH, 100, 520)
+    assert legacy.rate.startswith("May 2026 cost lines 1.00 over 120 h")
+    beta = {t.tenant_id: t for t in est.tenants}["beta"]
+    assert (beta.actual_cogs_cents, beta.estimated_cogs_cents, beta.projected_cogs_cents) == (100, 674, 3167)

@@ -32,9 +32,14 @@
 -- (the window's month as dates, for its own cost lines); known_at (an instant: deletions after it are not
 -- known; the far future live, the as-of instant when measuring the estimate afterwards); the look-back months k = 1, 2, 3 (newest first):
 -- mk_start, mk_end (first days of the month and of the next, dates), mk_start_at, mk_end_at (instants),
--- mk_ms (the month's length in milliseconds), mk_start_ms, mk_end_ms (its start and end, epoch milliseconds).
-WITH months (age, period_start, period_end, start_at, end_at, month_ms, start_ms, end_ms) AS (  -- months 1-3
-    VALUES (1, CAST(:m1_start AS date), CAST(:m1_end AS date), CAST(:m1_start_at AS timestamptz),
+-- mk_ms (the month's length in milliseconds), mk_start_ms, mk_end_ms (its start and end, epoch milliseconds);
+-- the same for k = 0, the window's own month: a resource no earlier month rates is rated by its own lines so far
+-- (a partial month over the time they cover: a new resource in the daily preview), for the time after them.
+WITH months (age, period_start, period_end, start_at, end_at, month_ms, start_ms, end_ms) AS (  -- months 0-3
+    VALUES (0, CAST(:m0_start AS date), CAST(:m0_end AS date), CAST(:m0_start_at AS timestamptz),
+            CAST(:m0_end_at AS timestamptz), CAST(:m0_ms AS bigint), CAST(:m0_start_ms AS bigint),
+            CAST(:m0_end_ms AS bigint)),
+           (1, CAST(:m1_start AS date), CAST(:m1_end AS date), CAST(:m1_start_at AS timestamptz),
             CAST(:m1_end_at AS timestamptz), CAST(:m1_ms AS bigint), CAST(:m1_start_ms AS bigint),
             CAST(:m1_end_ms AS bigint)),
            (2, CAST(:m2_start AS date), CAST(:m2_end AS date), CAST(:m2_start_at AS timestamptz),

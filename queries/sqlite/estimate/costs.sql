@@ -28,8 +28,9 @@
 -- (window_start_ms, window_end_ms, period_end_ms); the look-back months k = 1, 2, 3 (newest first):
 -- mk_start, mk_end (first days of the month and of the next, dates), mk_start_at, mk_end_at (instants),
 -- mk_ms (the month's length in milliseconds), mk_start_ms, mk_end_ms (its start and end, epoch milliseconds).
-WITH months (age, period_start, period_end, start_at, end_at, month_ms, start_ms, end_ms) AS (  -- months 1-3
-    VALUES (1, :m1_start, :m1_end, :m1_start_at, :m1_end_at, :m1_ms, :m1_start_ms, :m1_end_ms),
+WITH months (age, period_start, period_end, start_at, end_at, month_ms, start_ms, end_ms) AS (  -- months 0-3
+    VALUES (0, :m0_start, :m0_end, :m0_start_at, :m0_end_at, :m0_ms, :m0_start_ms, :m0_end_ms),
+           (1, :m1_start, :m1_end, :m1_start_at, :m1_end_at, :m1_ms, :m1_start_ms, :m1_end_ms),
            (2, :m2_start, :m2_end, :m2_start_at, :m2_end_at, :m2_ms, :m2_start_ms, :m2_end_ms),
            (3, :m3_start, :m3_end, :m3_start_at, :m3_end_at, :m3_ms, :m3_start_ms, :m3_end_ms)
 ),
