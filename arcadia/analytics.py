@@ -24,7 +24,7 @@ from arcadia.db import connect, fetch, fetch_rows, uses_preaggregates
 from arcadia.errors import DatabaseUnavailable, DataError, MixedCurrencyError
 from arcadia.estimate import Estimate
 from arcadia.money import margin_pct
-from arcadia.labels import plural
+from arcadia.labels import age, plural
 from arcadia.period import UTC, MonthRange, Period, accrual_period, iso, parse_instant
 from arcadia.quote import Quote
 
@@ -470,7 +470,7 @@ def _live_accrual(engine: sa.Engine, as_of: datetime | None, known_cost: bool, n
         warnings.append(f"{plural(len(unreadable), 'subscription')} left out: a start or end that cannot be read "
                         f"(infinity, a BC date or a year past 9999): {', '.join(unreadable)}; `check` lists them")
     if basis == LATEST_READING and now - metered_through > METERING_LAG:
-        warnings.append(f"the newest usage reading is {_hours(now - metered_through)} old "
+        warnings.append(f"the newest usage reading is {age(metered_through, now)} old "
                         f"({iso(metered_through)}): the accrual is as of it, and the metering lags")
     quotes = tuple(q for *_, q in sorted(
         (q.subscription.tenant_id, q.subscription.id, i, q) for i, q in enumerate(quotes)
@@ -488,8 +488,3 @@ def _live_accrual(engine: sa.Engine, as_of: datetime | None, known_cost: bool, n
         live = None
         warnings.append(f"no live COGS estimate: {exc}")
     return Accrual(as_of, period, currency, quotes, tuple(warnings), live, metered_through, basis, all_invoiced)
-
-
-def _hours(lag: timedelta) -> str:
-    hours = lag.total_seconds() / 3600  # words for the reader only, never money
-    return f"{hours:.0f} hours" if hours >= 2 else f"{lag.total_seconds() / 60:.0f} minutes"

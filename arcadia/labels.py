@@ -67,3 +67,11 @@ def printable(value) -> str:
     """A cell for a terminal: the database's control and bidi characters (escape sequences, U+202E) shown escaped."""
     text = "" if value is None else str(value)
     return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+
+
+def age(instant, now) -> str:
+    """How long ago, for the reader: '40 minutes', '8 hours', '3 days' (whole units, rounded down; never money)."""
+    minutes = max(0, int((now - instant).total_seconds()) // 60)
+    if minutes < 120:
+        return plural(minutes, "minute")
+    return plural(minutes // 60, "hour") if minutes < 72 * 60 else plural(minutes // 1440, "day")

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from arcadia.analytics import CLOCK, LATEST_READING, Accrual, ByKind, MarginSummary, PnL
 from arcadia.estimate import Estimate
-from arcadia.labels import plural
+from arcadia.labels import age, plural
 from arcadia.money import fmt, gst_cents
 from arcadia.period import MonthRange, Period, iso
 from arcadia.quote import Quote
@@ -93,19 +93,11 @@ def accrual_json(accrual: Accrual) -> dict:
     }, accrual.warnings)
 
 
-def _age(instant: datetime, now: datetime) -> str:
-    """How long ago, for the reader: '40 minutes', '8 hours', '3 days' (never money)."""
-    minutes = max(0, int((now - instant).total_seconds()) // 60)
-    if minutes < 120:
-        return plural(minutes, "minute")
-    return plural(minutes // 60, "hour") if minutes < 72 * 60 else plural(minutes // 1440, "day")
-
-
 def as_of_words(accrual: Accrual, now: datetime) -> str:
     """Where the accrual's instant comes from, and how far the metering is behind the clock."""
     if accrual.as_of_basis == LATEST_READING:
         return (f"As of the latest usage reading ({accrual.metered_through:%Y-%m-%d %H:%M} UTC, "
-                f"{_age(accrual.metered_through, now)} ago): a consistent snapshot of the metering.")
+                f"{age(accrual.metered_through, now)} ago): a consistent snapshot of the metering.")
     if accrual.as_of_basis == CLOCK:
         return "As of the clock: no usage reading this month yet."
     if accrual.metered_through is None:
@@ -117,7 +109,7 @@ def as_of_words(accrual: Accrual, now: datetime) -> str:
 def actual_words(estimate: Estimate, now: datetime) -> str:
     """How far the month's own cost lines reach (the preview's age) and what is modelled."""
     through = estimate.actual.through
-    return (f"The month's cost lines run to {through:%Y-%m-%d %H:%M} UTC ({_age(through, now)} ago, "
+    return (f"The month's cost lines run to {through:%Y-%m-%d %H:%M} UTC ({age(through, now)} ago, "
             f"{plural(estimate.actual.line_count, 'line')}): actual cost so far; after that, the cost is modelled.")
 
 
