@@ -10,7 +10,7 @@ margins from integer cents.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from arcadia import estimate, gcpause
 from arcadia.billing import invoiced_tenants, quote_month, unreadable_subscriptions
 from arcadia.db import connect, fetch, fetch_rows, uses_preaggregates
-from arcadia.errors import DatabaseUnavailable, DataError, MixedCurrencyError
+from arcadia.errors import DatabaseUnavailable, DataError, InputError, MixedCurrencyError, shown
 from arcadia.estimate import Estimate
 from arcadia.money import margin_pct
 from arcadia.labels import age, plural
@@ -116,6 +116,9 @@ class MarginSummary:
     # its revenue only what is invoiced so far, so no margin, delta or loss flag is drawn from the figure; the
     # documents keep revenue − COGS (CONTRACT §3) and warnings[0] says why it is not a margin.
     in_progress: Period | None = None
+    # Restricted to one tenant (`for_tenant`): its row, its deployments, and `overall` its own figures. The
+    # counts above stay the whole month's (whether the month has data at all).
+    tenant: str | None = None
 
     @property
     def has_data(self) -> bool:
@@ -128,10 +131,13 @@ def _worst_first(rows):
     return tuple(row for *_, row in sorted((r[0] - r[1], r[2], i, r) for i, r in enumerate(rows)))
 
 
-def margin_summary(engine: sa.Engine, period: Period | MonthRange, now: datetime | None = None) -> MarginSummary:
-    """Overall, per-tenant and per-deployment P&L of a month or a range of months (CONTRACT §2, §3)."""
+def margin_summary(engine: sa.Engine, period: Period | MonthRange, now: datetime | None = None,
+                   tenant: str | None = None) -> MarginSummary:
+    """Overall, per-tenant and per-deployment P&L of a month or a range of months (CONTRACT §2, §3); with
+    `tenant`, restricted to that tenant (see `for_tenant`)."""
     with gcpause.paused():
-        return _margin_summary(engine, period, now)
+        summary = _margin_summary(engine, period, now)
+        return summary if tenant is None else for_tenant(summary, tenant)
 
 
 def _several_months(period: Period | MonthRange) -> bool:
@@ -387,6 +393,7 @@ class Accrual:
     metered_through: datetime | None = None
     as_of_basis: str = GIVEN
     invoiced: bool = False  # the month is invoiced already: its revenue is in the P&L, nothing is accrued
+    tenant: str | None = None  # restricted to one tenant (`for_tenant`): its subscriptions and its estimate
 
     @property
     def metering_lag(self) -> timedelta | None:
@@ -412,16 +419,18 @@ class Accrual:
 
 
 def live_accrual(engine: sa.Engine, as_of: datetime | None = None, known_cost: bool = True,
-                 now: datetime | None = None) -> Accrual:
+                 now: datetime | None = None, tenant: str | None = None) -> Accrual:
     """Not-yet-invoiced revenue of the month so far, with the live COGS estimate: the month's cost lines so far
-    plus the modelled rest (`known_cost` False: the model alone).
+    plus the modelled rest (`known_cost` False: the model alone); with `tenant`, restricted to that tenant (see
+    `for_tenant`).
 
     As of `as_of` when given (CONTRACT §2); by default as of the newest usage reading of the month in progress
     (just after it, so that it counts), or of `now` (the clock) when the month has none yet: a meter that lags
     does not drag the projection down, and the accrual says how far behind it is."""
     now = parse_instant(now or datetime.now(UTC))
     with gcpause.paused():
-        return _live_accrual(engine, None if as_of is None else parse_instant(as_of), known_cost, now)
+        accrual = _live_accrual(engine, None if as_of is None else parse_instant(as_of), known_cost, now)
+        return accrual if tenant is None else for_tenant(accrual, tenant)
 
 
 def _as_of(conn: sa.Connection, as_of: datetime | None, now: datetime) -> tuple[datetime, str, datetime | None]:
@@ -488,3 +497,56 @@ def _live_accrual(engine: sa.Engine, as_of: datetime | None, known_cost: bool, n
         live = None
         warnings.append(f"no live COGS estimate: {exc}")
     return Accrual(as_of, period, currency, quotes, tuple(warnings), live, metered_through, basis, all_invoiced)
+
+
+# --- one tenant's part of a figure -----------------------------------------------------------------------
+
+MAX_TENANT_ID = 200  # characters: a UUID is 36, slugs are short; anything longer is not an id
+
+
+def check_tenant_id(text: str) -> str:
+    """A tenant id as given (ids are exact text: UUID strings or slugs), or InputError naming the value."""
+    if not text.strip():
+        raise InputError(f"invalid tenant {shown(text)}: expected a tenant id (a UUID or a slug)")
+    if len(text) > MAX_TENANT_ID:
+        raise InputError(f"invalid tenant {shown(text)}: longer than {MAX_TENANT_ID} characters")
+    return text
+
+
+def for_tenant(figure: MarginSummary | Accrual, tenant_id: str) -> MarginSummary | Accrual:
+    """The part of a P&L or an accrual that is one tenant's: every surface restricts a figure here, and only here.
+
+    P&L: the tenant's row (none when it has no revenue or COGS), the deployments whose tenant it is, and
+    `overall` the tenant's own revenue and COGS, all attributed (the unattributed COGS is no tenant's: zero),
+    so Σ tenants + unattributed = overall still holds. Accrual: the tenant's subscriptions, the totals their
+    sums; its estimate the tenant's row alone, its overall figures that row's, unattributed zero, and only the
+    tenant's resources listed. A tenant with nothing in the figure gives the empty figure with a warning naming
+    it (tenant ids need no `tenants` row, CONTRACT §1, so an unknown id and a tenant with nothing this month are
+    the same answer). The figure is computed whole, then restricted: it equals that part of the whole to the cent.
+    """
+    if isinstance(figure, MarginSummary):
+        tenants = tuple(t for t in figure.tenants if t.tenant_id == tenant_id)
+        deployments = tuple(d for d in figure.deployments if d.tenant_id == tenant_id)
+        overall = PnL(tenants[0].revenue_cents, tenants[0].cogs_cents) if tenants else PnL(0, 0)
+        found = bool(tenants or deployments)
+        return replace(figure, overall=overall, attributed_cogs_cents=overall.cogs_cents, unattributed_cogs_cents=0,
+                       tenants=tenants, deployments=deployments, tenant=tenant_id,
+                       warnings=figure.warnings + _nothing_for(tenant_id, f"revenue or COGS in {figure.period.label}", found))
+    quotes = tuple(q for q in figure.quotes if q.subscription.tenant_id == tenant_id)
+    live = None if figure.estimate is None else _estimate_for(figure.estimate, tenant_id)
+    found = bool(quotes or (live is not None and live.tenants))
+    return replace(figure, quotes=quotes, estimate=live, tenant=tenant_id,
+                   warnings=figure.warnings + _nothing_for(tenant_id, f"accrual or estimate in {figure.period.label}", found))
+
+
+def _estimate_for(live: Estimate, tenant_id: str) -> Estimate:
+    rows = tuple(t for t in live.tenants if t.tenant_id == tenant_id)
+    return replace(live, tenants=rows, accrued_revenue_cents=sum(t.accrued_revenue_cents for t in rows),
+                   projected_revenue_cents=sum(t.projected_revenue_cents for t in rows),
+                   unattributed_estimated_cogs_cents=0, unattributed_projected_cogs_cents=0,
+                   unattributed_actual_cogs_cents=0,
+                   resources=tuple(r for r in live.resources if r.tenant_id == tenant_id))
+
+
+def _nothing_for(tenant_id: str, what: str, found: bool) -> tuple[str, ...]:
+    return () if found else (f"tenant {tenant_id!r} has no {what}: no such tenant, or nothing of it there",)

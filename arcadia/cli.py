@@ -66,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     margin = sub.add_parser("margin", help="P&L of a month or a range of months: overall, per tenant, per deployment")
     _month_flags(margin)
+    margin.add_argument("--tenant", metavar="ID", help="only this tenant: its row, its deployments, and overall its own "
+                                                       "figures (as the API's ?tenant=)")
     _output_flags(margin, ["tenants", "deployments", "overall"])
 
     kind = sub.add_parser("by-kind", help="revenue by billing kind and COGS by provider kind (a month or a range)")
@@ -74,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     accrual = sub.add_parser("accrual", help="live accrual of the month so far")
     accrual.add_argument("--as-of", help="ISO-8601 instant (default: now)")
+    accrual.add_argument("--tenant", metavar="ID", help="only this tenant: its subscriptions and its estimate row "
+                                                        "(as the API's ?tenant=)")
+    accrual.add_argument("--no-lines", dest="lines", action="store_false",
+                         help="with --json: each subscription without its lines (as the API's ?lines=false)")
     _output_flags(accrual, ["subscriptions", "lines", "estimate", "estimate_tenants"])
 
     accuracy = sub.add_parser("estimate-accuracy", help="how good the live COGS estimate has been: its month-end "
@@ -164,9 +170,13 @@ def _pct(value) -> str:
     return "—" if value is None else f"{value}%"
 
 
+def _of_tenant(figure) -> str:
+    return "" if figure.tenant is None else f", tenant {printable(figure.tenant)} only"
+
+
 def _print_margin(s: analytics.MarginSummary) -> None:
     o = s.overall
-    print(f"P&L {s.period.label} ({s.currency})")
+    print(f"P&L {s.period.label}{_of_tenant(s)} ({s.currency})")
     print(f"  revenue {display(o.revenue_cents)}   COGS {display(o.cogs_cents)} "
           f"(attributed {display(s.attributed_cogs_cents)}, unattributed {display(s.unattributed_cogs_cents)})")
     print(f"  margin {display(o.margin_cents)} ({_pct(o.margin_pct)})\n")
@@ -189,7 +199,7 @@ def _print_by_kind(b: analytics.ByKind) -> None:
 def _print_accrual(a: analytics.Accrual) -> None:
     basis = {analytics.LATEST_READING: ", just after the latest usage reading", analytics.CLOCK: " (the clock: no "
              "usage reading this month yet)"}.get(a.as_of_basis, "")
-    print(f"Accrual of {a.period.label} as of {a.as_of.isoformat()}{basis} ({a.currency})")
+    print(f"Accrual of {a.period.label}{_of_tenant(a)} as of {a.as_of.isoformat()}{basis} ({a.currency})")
     if a.invoiced:
         print(f"  {a.period.label} is invoiced: its revenue and margin are in the P&L (python -m arcadia margin "
               f"--period {a.period.start:%Y-%m})")
@@ -374,19 +384,24 @@ def run(args) -> int:
         return EXIT_OK
     if args.command in ("margin", "by-kind"):
         period = parse_months(args.period, args.from_month, args.to_month)
+    if args.command in ("margin", "accrual") and args.tenant is not None:
+        analytics.check_tenant_id(args.tenant)
+    if args.command == "accrual" and not args.lines and not args.json:
+        raise InputError("--no-lines goes with --json (the JSON document without each subscription's lines)")
     elif args.command in ("rollup", "cost-lines"):
         period = Period.parse(args.period)
     # Figures read on a reader engine (read-only, timeouts); the rollup writes invoices.
     engine = get_engine(args.database_url, reader=args.command != "rollup")
     if args.command == "margin":
-        summary = analytics.margin_summary(engine, period, datetime.now(UTC))
+        summary = analytics.margin_summary(engine, period, datetime.now(UTC), args.tenant)
         _emit(args, report.margin_json(summary), report.margin_table(summary, args.table), _print_margin, summary)
     elif args.command == "by-kind":
         breakdown = analytics.by_kind(engine, period, datetime.now(UTC))
         _emit(args, report.by_kind_json(breakdown), report.by_kind_table(breakdown, args.table), _print_by_kind, breakdown)
     elif args.command == "accrual":
-        accrual = analytics.live_accrual(engine, parse_instant(args.as_of) if args.as_of else None)
-        _emit(args, report.accrual_json(accrual), report.accrual_table(accrual, args.table), _print_accrual, accrual)
+        accrual = analytics.live_accrual(engine, parse_instant(args.as_of) if args.as_of else None, tenant=args.tenant)
+        _emit(args, report.accrual_json(accrual, lines=args.lines), report.accrual_table(accrual, args.table),
+              _print_accrual, accrual)
     elif args.command == "cost-lines":
         from arcadia import coverage
 

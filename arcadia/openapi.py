@@ -25,12 +25,16 @@ def _object(properties: dict, optional: tuple[str, ...] = ()) -> dict:
     }
 
 
+_TENANT_FIELD = {"type": "string", "description": "present when the figure is restricted to one tenant (`?tenant=`): "
+                                                   "the tenant id asked for"}
+
+
 def _of_months(properties: dict) -> dict:
     """A figure of a month ("period") or of a range of months ("from" and "to"): exactly one of the two."""
     months = {"period": _ref("Period"),
               "from": {**_ref("Period"), "description": "first month of the range (first day), included"},
               "to": {**_ref("Period"), "description": "last month of the range (first day), included"}}
-    return {**_object({**months, **properties}, optional=("period", "from", "to", "warnings")),
+    return {**_object({**months, **properties}, optional=("period", "from", "to", "tenant", "warnings")),
             "oneOf": [{"required": ["period"]}, {"required": ["from", "to"]}]}
 
 
@@ -50,7 +54,9 @@ SCHEMAS = {
     "DeploymentPnL": _object({"deployment_id": {"type": "string"}, "deployment_name": {"type": "string"},
                               "tenant_id": {"type": ["string", "null"]}, **_PNL}),
     "Margin": _of_months({
-        "currency": _ref("Currency"), "overall": _ref("Overall"),
+        "tenant": _TENANT_FIELD, "currency": _ref("Currency"),
+        "overall": {**_ref("Overall"), "description": "totals over everything; with `?tenant=`, that tenant's own "
+                    "revenue and COGS (attributed_cogs = its COGS, unattributed_cogs 0.00: no tenant's)"},
         "tenants": {"type": "array", "items": _ref("TenantPnL"), "description": "worst margin first"},
         "deployments": {"type": "array", "items": _ref("DeploymentPnL"), "description": "worst margin first"},
         "warnings": _ref("Warnings"),
@@ -68,8 +74,8 @@ SCHEMAS = {
         "subscription_id": {"type": "string"}, "tenant_id": {"type": "string"},
         "deployment_id": {"type": ["string", "null"]}, "subtotal": _ref("Money"), "tax": _ref("Money"),
         "total": _ref("Money"), "projected_subtotal": _ref("Money"),
-        "lines": {"type": "array", "items": _ref("AccrualLine")},
-    }),
+        "lines": {"type": "array", "items": _ref("AccrualLine"), "description": "absent with `?lines=false`"},
+    }, optional=("lines",)),
     "EstimateTenant": _object({
         "tenant_id": {"type": "string"}, "tenant_name": {"type": "string"},
         "accrued_revenue": _ref("Money"), "estimated_cogs": _ref("Money"), "estimated_margin": _ref("Money"),
@@ -92,11 +98,16 @@ SCHEMAS = {
         "unattributed": _object({"actual_cogs": _ref("Money"), "estimated_cogs": _ref("Money"),
                                  "projected_cogs": _ref("Money")}, optional=("actual_cogs",)),
         "tenants": {"type": "array", "items": _ref("EstimateTenant"), "description": "worst estimated margin first"},
-    }, optional=("actual_through",)), "description": "live COGS estimate and margin of the month so far: estimates, never invoiced figures"},
+    }, optional=("actual_through",)), "description": "live COGS estimate and margin of the month so far: estimates, "
+                                                     "never invoiced figures. With `?tenant=`: that tenant's row "
+                                                     "alone, `overall` its figures, `unattributed` zero, "
+                                                     "resources_without_rate its resources only"},
     "Accrual": _object({
-        "as_of": {"type": "string", "format": "date-time"}, "period": _ref("Period"), "currency": _ref("Currency"),
-        "totals": _object({"subtotal": _ref("Money"), "tax": _ref("Money"), "total": _ref("Money"),
-                           "projected_subtotal": _ref("Money")}),
+        "as_of": {"type": "string", "format": "date-time"}, "period": _ref("Period"), "tenant": _TENANT_FIELD,
+        "currency": _ref("Currency"),
+        "totals": {**_object({"subtotal": _ref("Money"), "tax": _ref("Money"), "total": _ref("Money"),
+                              "projected_subtotal": _ref("Money")}),
+                   "description": "sums over the subscriptions listed (with `?tenant=`, that tenant's)"},
         "subscriptions": {"type": "array", "items": _ref("AccrualSubscription")},
         "estimate": _ref("Estimate"),
         "metered_through": {"type": ["string", "null"], "format": "date-time",
@@ -104,7 +115,7 @@ SCHEMAS = {
         "as_of_basis": {"type": "string", "enum": ["given", "latest reading", "clock"],
                         "description": "as_of as given; else just after the newest reading, or the clock"},
         "warnings": _ref("Warnings"),
-    }, optional=("estimate", "warnings")),
+    }, optional=("tenant", "estimate", "warnings")),
     "Error": _object({"error": {"type": "string", "examples": ["bad_request"]},
                       "message": {"type": "string", "description": "one line, safe to show"}}),
 }
@@ -151,6 +162,22 @@ _MONTHS = [
 _AS_OF = {"name": "as_of", "in": "query", "required": False,
           "schema": {"type": "string", "format": "date-time", "examples": ["2026-11-27T01:00:00Z"]},
           "description": "ISO-8601 instant (default: now); percent-encode '+' as %2B"}
+_TENANT_DOC = ("one tenant's part of the figure, by tenant id (exact text, at most 200 characters). An id with nothing "
+               "in the figure (unknown, or nothing of it in the month) is the same document with no rows, zero "
+               "amounts and a warning naming it, never a 404: tenant ids need no `tenants` row")
+_TENANT_MARGIN = {"name": "tenant", "in": "query", "required": False,
+                  "schema": {"type": "string", "minLength": 1, "maxLength": 200, "examples": ["dashboard-pilot"]},
+                  "description": _TENANT_DOC + ". The document holds the tenant's row, the deployments whose tenant it "
+                                 "is, and `overall` = the tenant's own revenue and COGS (all attributed; "
+                                 "unattributed_cogs 0.00), not the month's totals"}
+_TENANT_ACCRUAL = {**_TENANT_MARGIN,
+                   "description": _TENANT_DOC + ". The document holds the tenant's subscriptions, `totals` their sums, "
+                                  "and the estimate's row of the tenant (`estimate.overall` its figures, "
+                                  "`estimate.unattributed` zero)"}
+_LINES = {"name": "lines", "in": "query", "required": False,
+          "schema": {"type": "string", "enum": ["true", "false"], "default": "true"},
+          "description": "`false`: each subscription without its `lines` (its subtotal, tax, total and projection "
+                         "stay): a month of a large reseller is a quarter of the bytes"}
 
 
 def _get(summary: str, schema: str, parameters: list[dict]) -> dict:
@@ -174,10 +201,11 @@ _DOCUMENT = {
     "security": [{"bearer": []}],
     "paths": {
         f"{PREFIX}/dashboard/margin": _get("P&L of a month or a range of months: overall, per tenant, per deployment",
-                                           "Margin", _MONTHS),
+                                           "Margin", [*_MONTHS, _TENANT_MARGIN]),
         f"{PREFIX}/dashboard/by-kind": _get("Revenue by billing kind and COGS by provider kind, of a month or a range",
                                             "ByKind", _MONTHS),
-        f"{PREFIX}/dashboard/accrual": _get("Live accrual of the month so far", "Accrual", [_AS_OF]),
+        f"{PREFIX}/dashboard/accrual": _get("Live accrual of the month so far", "Accrual",
+                                            [_AS_OF, _TENANT_ACCRUAL, _LINES]),
         f"{PREFIX}/openapi.json": {"get": {
             "summary": "This document", "security": [],
             "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}},

@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from arcadia.analytics import CLOCK, LATEST_READING, Accrual, ByKind, MarginSummary, PnL
 from arcadia.estimate import Estimate
+from arcadia.jsondoc import Rows, materialised
 from arcadia.labels import age, plural
 from arcadia.money import fmt, gst_cents
 from arcadia.period import MonthRange, Period, iso
@@ -45,8 +46,15 @@ def _months(period: Period | MonthRange) -> dict:
     return {"period": str(period)}
 
 
-def margin_json(summary: MarginSummary) -> dict:
-    """The /margin document."""
+def _tenant(figure) -> dict:
+    """{"tenant": id} for a figure restricted to one tenant (analytics.for_tenant), else nothing."""
+    return {} if figure.tenant is None else {"tenant": figure.tenant}
+
+
+def margin_document(summary: MarginSummary) -> dict:
+    """The /margin document, its tenant and deployment rows made as they are written (jsondoc.Rows).
+
+    With "tenant" when restricted to one: `overall` is then that tenant's own figures."""
     overall = _pnl(summary.overall)
     overall = {
         "revenue": overall["revenue"], "cogs": overall["cogs"],
@@ -55,13 +63,23 @@ def margin_json(summary: MarginSummary) -> dict:
         "margin": overall["margin"], "margin_pct": overall["margin_pct"],
     }
     return _with_warnings({
-        **_months(summary.period), "currency": summary.currency, "overall": overall,
-        "tenants": [{"tenant_id": t.tenant_id, "tenant_name": t.tenant_name, **_pnl(t)} for t in summary.tenants],
-        "deployments": [
-            {"deployment_id": d.deployment_id, "deployment_name": d.deployment_name, "tenant_id": d.tenant_id, **_pnl(d)}
-            for d in summary.deployments
-        ],
+        **_months(summary.period), **_tenant(summary), "currency": summary.currency, "overall": overall,
+        "tenants": Rows(summary.tenants, _tenant_pnl_json),
+        "deployments": Rows(summary.deployments, _deployment_pnl_json),
     }, summary.warnings)
+
+
+def margin_json(summary: MarginSummary) -> dict:
+    """The /margin document."""
+    return materialised(margin_document(summary))
+
+
+def _tenant_pnl_json(t) -> dict:
+    return {"tenant_id": t.tenant_id, "tenant_name": t.tenant_name, **_pnl(t)}
+
+
+def _deployment_pnl_json(d) -> dict:
+    return {"deployment_id": d.deployment_id, "deployment_name": d.deployment_name, "tenant_id": d.tenant_id, **_pnl(d)}
 
 
 def by_kind_json(breakdown: ByKind) -> dict:
@@ -78,19 +96,25 @@ def _instant(accrual: Accrual) -> str:
     return accrual.as_of.isoformat().replace("+00:00", "Z")
 
 
-def accrual_json(accrual: Accrual) -> dict:
-    """The /accrual document."""
+def accrual_document(accrual: Accrual, lines: bool = True) -> dict:
+    """The /accrual document, its subscriptions (and the estimate's tenants) made as they are written
+    (jsondoc.Rows); `lines` False leaves out each subscription's lines (its amounts stay)."""
     return _with_warnings({
         "as_of": _instant(accrual),
-        "period": str(accrual.period), "currency": accrual.currency,
+        "period": str(accrual.period), **_tenant(accrual), "currency": accrual.currency,
         "totals": {
             "subtotal": fmt(accrual.subtotal_cents), "tax": fmt(accrual.tax_cents),
             "total": fmt(accrual.total_cents), "projected_subtotal": fmt(accrual.projected_subtotal_cents),
         },
-        "subscriptions": [_subscription_json(q) for q in accrual.quotes],
-        **({} if accrual.estimate is None else {"estimate": estimate_json(accrual.estimate)}),
+        "subscriptions": Rows(accrual.quotes, _subscription_json if lines else _subscription_totals_json),
+        **({} if accrual.estimate is None else {"estimate": estimate_document(accrual.estimate)}),
         "metered_through": iso(accrual.metered_through), "as_of_basis": accrual.as_of_basis,
     }, accrual.warnings)
+
+
+def accrual_json(accrual: Accrual, lines: bool = True) -> dict:
+    """The /accrual document; `lines` False leaves out each subscription's lines (its amounts stay)."""
+    return materialised(accrual_document(accrual, lines))
 
 
 def as_of_words(accrual: Accrual, now: datetime) -> str:
@@ -118,6 +142,11 @@ def estimate_json(estimate: Estimate) -> dict:
 
     Where the month's own cost lines are in (a daily preview), the overall figures and each tenant carry
     actual_cogs, and the estimate actual_through. Tenants + `unattributed` = `overall`, to the cent."""
+    return materialised(estimate_document(estimate))
+
+
+def estimate_document(estimate: Estimate) -> dict:
+    """estimate_json with its tenant rows made as they are written (jsondoc.Rows)."""
     actual = estimate.actual is not None
     return {
         "cogs_method": estimate.cogs_method,
@@ -137,32 +166,51 @@ def estimate_json(estimate: Estimate) -> dict:
             "estimated_cogs": fmt(estimate.unattributed_estimated_cogs_cents),
             "projected_cogs": fmt(estimate.unattributed_projected_cogs_cents),
         },
-        "tenants": [{
-            "tenant_id": t.tenant_id, "tenant_name": t.tenant_name,
-            **({"actual_cogs": fmt(t.actual_cogs_cents)} if actual else {}),
-            "accrued_revenue": fmt(t.accrued_revenue_cents), "estimated_cogs": fmt(t.estimated_cogs_cents),
-            "estimated_margin": fmt(t.estimated_margin_cents), "estimated_margin_pct": _pct(t.estimated_margin_pct),
-            "projected_revenue": fmt(t.projected_revenue_cents), "projected_cogs": fmt(t.projected_cogs_cents),
-            "projected_margin": fmt(t.projected_margin_cents), "projected_margin_pct": _pct(t.projected_margin_pct),
-        } for t in estimate.tenants],
+        "tenants": Rows(estimate.tenants, _estimate_tenant_json if actual else _modelled_tenant_json),
+    }
+
+
+def _estimate_tenant_json(t) -> dict:
+    return {
+        "tenant_id": t.tenant_id, "tenant_name": t.tenant_name, "actual_cogs": fmt(t.actual_cogs_cents),
+        **_modelled_figures(t),
+    }
+
+
+def _modelled_tenant_json(t) -> dict:
+    """A tenant of an estimate without cost lines of its month yet: no actual_cogs."""
+    return {"tenant_id": t.tenant_id, "tenant_name": t.tenant_name, **_modelled_figures(t)}
+
+
+def _modelled_figures(t) -> dict:
+    return {
+        "accrued_revenue": fmt(t.accrued_revenue_cents), "estimated_cogs": fmt(t.estimated_cogs_cents),
+        "estimated_margin": fmt(t.estimated_margin_cents), "estimated_margin_pct": _pct(t.estimated_margin_pct),
+        "projected_revenue": fmt(t.projected_revenue_cents), "projected_cogs": fmt(t.projected_cogs_cents),
+        "projected_margin": fmt(t.projected_margin_cents), "projected_margin_pct": _pct(t.projected_margin_pct),
+    }
+
+
+def _subscription_totals_json(q) -> dict:
+    # Each total once (a quote's properties re-add its lines on every access): 40,000 subscriptions.
+    subtotal = q.subtotal_cents
+    tax = gst_cents(subtotal)
+    sub = q.subscription
+    return {
+        "subscription_id": sub.id, "tenant_id": sub.tenant_id, "deployment_id": sub.deployment_id,
+        "subtotal": fmt(subtotal), "tax": fmt(tax), "total": fmt(subtotal + tax),
+        "projected_subtotal": fmt(q.projected_subtotal_cents),
     }
 
 
 def _subscription_json(q) -> dict:
-    # Each total once (a quote's properties re-add its lines on every access): 10,000 subscriptions.
-    subtotal = q.subtotal_cents
-    tax = gst_cents(subtotal)
-    return {
-        "subscription_id": q.subscription.id, "tenant_id": q.subscription.tenant_id,
-        "deployment_id": q.subscription.deployment_id,
-        "subtotal": fmt(subtotal), "tax": fmt(tax), "total": fmt(subtotal + tax),
-        "projected_subtotal": fmt(q.projected_subtotal_cents),
-        "lines": [
-            {"sku": line.sku, "billing_kind": line.billing_kind,
-             "quantity": _quantity(line.quantity), "amount": fmt(line.amount_cents)}
-            for line in q.lines
-        ],
-    }
+    row = _subscription_totals_json(q)
+    row["lines"] = [
+        {"sku": line.sku, "billing_kind": line.billing_kind,
+         "quantity": _quantity(line.quantity), "amount": fmt(line.amount_cents)}
+        for line in q.lines
+    ]
+    return row
 
 
 @lru_cache(maxsize=65536)  # the same quantities recur across thousands of subscriptions (flat items: 1)
