@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import uuid
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
 
-from arcadia import schema
+from arcadia import schema, usage_parts
 from arcadia.db import fetch, fetch_rows, uses_preaggregates
 from arcadia.errors import DataError, InputError, MixedCurrencyError
 from arcadia.period import Period, parse_instant
@@ -153,47 +153,21 @@ def _item(catalog: sa.Row, override, quantity) -> Item:
     )
 
 
-def usage_totals(conn: sa.Connection, start: datetime, end: datetime) -> dict[str, dict[str, Decimal]]:
-    """Σ usage per subscription and catalog item for readings in [start, end)."""
-    parts = (_preaggregated_usage(parse_instant(start), parse_instant(end)) if uses_preaggregates(conn)
-             else [(1, "usage_totals", {"window_start": start, "window_end": end})])
-    micros: dict[str, dict[str, int]] = defaultdict(dict)
-    for sign, name, binds in parts:
-        for subscription_id, catalog_item_id, quantity_micros in fetch_rows(conn, name, **binds):
-            per_item = micros[str(subscription_id)]
-            key = str(catalog_item_id)
-            per_item[key] = per_item.get(key, 0) + sign * int(quantity_micros)
-    return {sub: {item: Decimal(q).scaleb(-6) for item, q in items.items()} for sub, items in micros.items()}
+def usage_totals(conn: sa.Connection, start: datetime, end: datetime) -> dict[str, dict[str, int]]:
+    """Σ usage per subscription and catalog item for readings in [start, end), in millionths of a unit (exact).
 
-
-def _midnight(instant: datetime) -> datetime:
-    return instant.replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def _preaggregated_usage(start: datetime, end: datetime) -> list[tuple[int, str, dict]]:
-    """The signed parts whose sum is the usage in [start, end), read from the pre-aggregates.
-
-    Whole UTC days come from agg_usage_day, the partial days at the window's edges from the raw
-    readings (the portable usage_totals query over a few hours, by the index on recorded_at).
-    Late in a month it is cheaper to count back from the month's total (agg_usage_month).
+    On PostgreSQL in one statement over the pre-aggregates (arcadia/usage_parts.py plans which months, days and
+    hours, and the less than an hour of raw readings at each edge); elsewhere over the raw readings.
     """
-    month = Period.parse(start)
-    if start == month.start_at and start < end <= month.end_at and 2 * (end - start) > month.end_at - start:
-        day_end = end if end == _midnight(end) else _midnight(end) + timedelta(days=1)
-        return [
-            (1, "usage_month", {"month": month.start}),
-            (-1, "usage_days", {"first_day": day_end.date(), "end_day": month.end}),
-            (-1, "usage_totals", {"window_start": end, "window_end": day_end}),
-        ]
-    first = start if start == _midnight(start) else _midnight(start) + timedelta(days=1)
-    last = _midnight(end)
-    if first > last:  # no whole day inside the window: all of it from raw readings
-        return [(1, "usage_totals", {"window_start": start, "window_end": end})]
-    return [
-        (1, "usage_days", {"first_day": first.date(), "end_day": last.date()}),
-        (1, "usage_totals", {"window_start": start, "window_end": first}),
-        (1, "usage_totals", {"window_start": last, "window_end": end}),
-    ]
+    start, end = parse_instant(start), parse_instant(end)
+    if uses_preaggregates(conn):
+        rows = fetch_rows(conn, "usage_parts", **usage_parts.binds(usage_parts.plan(start, end)))
+    else:
+        rows = fetch_rows(conn, "usage_totals", window_start=start, window_end=end)
+    totals: dict[str, dict[str, int]] = defaultdict(dict)
+    for subscription_id, catalog_item_id, quantity_micros in rows:
+        totals[subscription_id][catalog_item_id] = quantity_micros
+    return dict(totals)
 
 
 def quote_month(conn: sa.Connection, period: Period, until: datetime) -> list[Quote]:

@@ -29,7 +29,7 @@ The aggregates (all amounts in cents, months as first-of-month dates):
 | agg_revenue_deployment | month, deployment, invoice tenant, currency | deployment_pnl |
 | agg_revenue_kind | month, billing kind, currency | revenue_by_kind |
 | agg_pnl_deployment | month, deployment, currency (revenue and COGS side by side) | deployment_pnl |
-| agg_usage_day / agg_usage_month | subscription, catalog item, UTC day / month | usage_days, usage_month (live accrual) |
+| agg_usage_hour / _day / _month | subscription, catalog item, UTC hour / day / month | usage_parts (accrual, rollup) |
 | agg_subscription_items | subscription: its item list as text | active_subscription_items (live accrual) |
 
 Needs PostgreSQL 15 or newer (unique indexes with NULLS NOT DISTINCT).
@@ -73,6 +73,14 @@ CREATE UNIQUE INDEX IF NOT EXISTS uq_agg_revenue_kind
     ON agg_revenue_kind (period, billing_kind, currency) NULLS NOT DISTINCT;
 CREATE INDEX IF NOT EXISTS ix_agg_revenue_kind_empty ON agg_revenue_kind (period) WHERE line_count = 0;
 
+-- Usage per UTC hour: with the days and months below, the live accrual reads at most an hour of raw readings at
+-- each edge of its window (arcadia/usage_parts.py). `hour` is the hour's first instant.
+CREATE TABLE IF NOT EXISTS agg_usage_hour (
+    subscription_id uuid NOT NULL, catalog_item_id uuid NOT NULL, hour timestamptz NOT NULL,
+    quantity numeric NOT NULL, reading_count bigint NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS uq_agg_usage_hour ON agg_usage_hour (hour, subscription_id, catalog_item_id);
+CREATE INDEX IF NOT EXISTS ix_agg_usage_hour_empty ON agg_usage_hour (hour) WHERE reading_count = 0;
+
 CREATE TABLE IF NOT EXISTS agg_usage_day (
     subscription_id uuid NOT NULL, catalog_item_id uuid NOT NULL, day date NOT NULL,
     quantity numeric NOT NULL, reading_count bigint NOT NULL);
@@ -107,7 +115,7 @@ ALTER TABLE agg_pnl_deployment ALTER COLUMN revenue_cents TYPE numeric, ALTER CO
 """
 
 AGGREGATES = ["agg_cost_tenant", "agg_cost_kind", "agg_invoice", "agg_revenue_deployment", "agg_revenue_kind",
-              "agg_pnl_deployment", "agg_usage_day", "agg_usage_month", "agg_subscription_items"]
+              "agg_pnl_deployment", "agg_usage_hour", "agg_usage_day", "agg_usage_month", "agg_subscription_items"]
 
 
 def _upsert(table: str, keys: list[str], values: dict[str, str], count: str, source: str) -> str:
@@ -184,6 +192,10 @@ SOURCES: dict[str, list[str]] = {
                 "WHERE i.status <> 'void' AND x.deployment_id IS NOT NULL"),
     ],
     "usage_records": [
+        _upsert("agg_usage_hour", ["hour", "subscription_id", "catalog_item_id"],
+                {"quantity": "numeric", "reading_count": "bigint"}, "reading_count",
+                "SELECT date_trunc('hour', x.recorded_at, 'UTC') AS hour, x.subscription_id, x.catalog_item_id, "
+                "x.sign * x.quantity AS quantity, x.sign AS reading_count FROM {delta} AS x"),
         _upsert("agg_usage_day", ["day", "subscription_id", "catalog_item_id"],
                 {"quantity": "numeric", "reading_count": "bigint"}, "reading_count",
                 "SELECT CAST(x.recorded_at AT TIME ZONE 'UTC' AS date) AS day, x.subscription_id, x.catalog_item_id, "
@@ -215,7 +227,7 @@ TRUNCATES = {
     "tenant_invoices": "DELETE FROM agg_invoice;\nDELETE FROM agg_revenue_deployment;\nDELETE FROM agg_revenue_kind;\n"
                        + _CLEAR_REVENUE,
     "tenant_invoice_lines": "DELETE FROM agg_revenue_deployment;\nDELETE FROM agg_revenue_kind;\n" + _CLEAR_REVENUE,
-    "usage_records": "DELETE FROM agg_usage_day;\nDELETE FROM agg_usage_month;\n",
+    "usage_records": "DELETE FROM agg_usage_hour;\nDELETE FROM agg_usage_day;\nDELETE FROM agg_usage_month;\n",
 }
 
 

@@ -163,19 +163,21 @@ def metered_micros(item: Item, usage: Decimal) -> Decimal:
     return billable * item.unit_price_micros
 
 
-def _metered_cents(item: Item, usage: Decimal) -> int:
-    """A metered line's amount, half-up to the cent, in integers (the hot path of the accrual).
+def _metered_cents(item: Item, used: int) -> int:
+    """A metered line's amount for `used` millionths of a unit, half-up to the cent, in integers (the hot path
+    of the accrual: usage comes from the database in millionths, the contract's numeric(20,6)).
 
-    Quantities are counted in millionths of a unit (the contract's numeric(20,6)); a value
-    finer than that takes the exact Decimal path.
+    An included quantity or a tier bound finer than a millionth takes the exact Decimal path.
     """
-    used, included = _micro_units(usage), item.included_micro_units
+    included = item.included_micro_units
     tiers = item.micro_tiers if item.graduated else ()
-    if used is False or included is False or tiers is None:
+    if included is False or tiers is None:
         with localcontext(prec=80):  # exact: no product of these inputs comes near 80 digits
-            numerator, denominator = metered_micros(item, usage).as_integer_ratio()
+            numerator, denominator = metered_micros(item, Decimal(used).scaleb(-6)).as_integer_ratio()
         return half_up_div(numerator, denominator * MICROS_PER_CENT)
-    billable = max(0, used - included)
+    billable = used - included
+    if billable <= 0:
+        return 0
     micros = _graduated(billable, tiers) if item.graduated else billable * item.unit_price_micros
     return half_up_div(micros, 1_000_000 * MICROS_PER_CENT)
 
@@ -196,48 +198,77 @@ def _graduated(billable: int, tiers: tuple[tuple[int | None, int], ...]) -> int:
 
 
 def quote(sub: Subscription, usage: dict[str, Decimal], period: Period, window_end: datetime) -> Quote:
-    """Price `sub` on `usage` (per catalog item) for [start of `period`, `window_end`).
+    """Price `sub` on `usage` (units per catalog item, at most 6 decimals) for [start of `period`, `window_end`).
 
     Each line also carries its projection to the month's end: metered amounts
     scaled by the run rate, flat items prorated over the whole month.
     """
-    return quote_all([sub], {sub.id: usage}, period, window_end)[0]
+    micros = {}
+    for catalog_item_id, quantity in usage.items():
+        micros[catalog_item_id] = _micro_units(quantity)
+        if micros[catalog_item_id] is False:
+            raise ValueError(f"usage {quantity} of {catalog_item_id} is finer than a millionth of a unit: "
+                             "quantities are numeric(20,6)")
+    return quote_all([sub], {sub.id: micros}, period, window_end)[0]
 
 
-def quote_all(subs, usage: dict[str, dict[str, Decimal]], period: Period, window_end: datetime) -> list[Quote]:
-    """`quote` for many subscriptions over one window (`usage` keyed by subscription id)."""
-    month_start, month_end = period.start_at, period.end_at
+def quote_all(subs, usage: dict[str, dict[str, int]], period: Period, window_end: datetime) -> list[Quote]:
+    """`quote` for many subscriptions over one window; `usage` in millionths of a unit per subscription id and
+    catalog item id, as billing.usage_totals reads it."""
+    month_start = period.start_at
     month_us = period.seconds * 1_000_000
     elapsed_us = _microseconds(window_end - month_start)
-    no_usage: dict[str, Decimal] = {}
-    # Thousands of subscriptions share a few Item objects and most are active the whole window:
-    # an item's checks run once per currency, a flat line is computed once per activity.
-    checked: set[tuple[int, str]] = set()
-    flat_lines: dict[tuple[int, int, int], Line] = {}
+    whole_month = (max(0, elapsed_us), month_us)  # (window, month) activity of a subscription active all month
+    # Thousands of subscriptions share a few item lists and most are active all month: a list's lines without
+    # usage (flat lines priced, metered lines on no usage) are made and checked once per list, currency and
+    # activity, and a subscription only prices its metered lines that have usage.
+    templates: dict[tuple, tuple[tuple[Line, ...], tuple[tuple[int, Item], ...]]] = {}
+    no_usage: dict[str, int] = {}
     quotes = []
     for sub in subs:
+        if sub.ended_at is None and sub.started_at <= month_start:
+            activity = whole_month
+        else:
+            activity = (sub.active_microseconds(month_start, window_end),
+                        sub.active_microseconds(month_start, period.end_at))
+        key = (id(sub.items), sub.currency, activity)
+        template = templates.get(key)
+        if template is None:
+            template = templates[key] = _template(sub, activity, month_us, elapsed_us)
+        lines, metered = template
         used = usage.get(sub.id, no_usage)
-        window_us = sub.active_microseconds(month_start, window_end)
-        month_active_us = sub.active_microseconds(month_start, month_end)
-        lines = []
-        for item in sub.items:
-            if (id(item), sub.currency) not in checked:
-                _check(item, sub)
-                checked.add((id(item), sub.currency))
-            if item.metered:
-                quantity = used.get(item.catalog_item_id, ZERO)
-                amount = _metered_cents(item, quantity)
-                projected = half_up_div(amount * month_us, elapsed_us) if elapsed_us > 0 else 0
-                line = Line(item.catalog_item_id, item.sku, item.name, item.billing_kind, item.pricing_model,
-                            quantity, item.unit_price_micros, amount, projected)
-            else:
-                key = (id(item), window_us, month_active_us)
-                line = flat_lines.get(key)
-                if line is None:
-                    line = flat_lines[key] = _flat_line(item, window_us, month_active_us, month_us)
-            lines.append(line)
-        quotes.append(Quote(sub, tuple(lines)))
+        if used and metered:
+            lines = list(lines)
+            for position, item in metered:
+                quantity = used.get(item.catalog_item_id)
+                if quantity is not None:
+                    lines[position] = _metered_line(item, quantity, Decimal(quantity).scaleb(-6), month_us, elapsed_us)
+            lines = tuple(lines)
+        quotes.append(Quote(sub, lines))
     return quotes
+
+
+def _template(sub: Subscription, activity: tuple[int, int], month_us: int,
+              elapsed_us: int) -> tuple[tuple[Line, ...], tuple[tuple[int, Item], ...]]:
+    """A subscription's lines on no usage, and its metered items with their positions among the lines."""
+    window_us, month_active_us = activity
+    lines, metered = [], []
+    for position, item in enumerate(sub.items):
+        _check(item, sub)
+        if item.metered:
+            metered.append((position, item))
+            lines.append(_metered_line(item, 0, ZERO, month_us, elapsed_us))
+        else:
+            lines.append(_flat_line(item, window_us, month_active_us, month_us))
+    return tuple(lines), tuple(metered)
+
+
+def _metered_line(item: Item, used: int, quantity: Decimal, month_us: int, elapsed_us: int) -> Line:
+    """A per_unit or tiered line on `used` millionths of a unit (`quantity` units), projected by the run rate."""
+    amount = _metered_cents(item, used)
+    projected = half_up_div(amount * month_us, elapsed_us) if amount and elapsed_us > 0 else 0
+    return Line(item.catalog_item_id, item.sku, item.name, item.billing_kind, item.pricing_model, quantity,
+                item.unit_price_micros, amount, projected)
 
 
 def _check(item: Item, sub: Subscription) -> None:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, localcontext
+from fractions import Fraction
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from arcadia.errors import ArcadiaError, MixedCurrencyError
-from arcadia.money import gst_cents, half_up, micros_to_cents, margin_pct
+from arcadia.money import MICROS_PER_CENT, gst_cents, half_up, margin_pct, micros_to_cents
 from arcadia.period import UTC, Period
-from arcadia.quote import Item, Subscription, Tier, _metered_cents, graduated_micros, metered_micros, quote
+from arcadia.quote import (Item, Subscription, Tier, _metered_cents, graduated_micros, metered_micros, quote,
+                           quote_all)
 
 MARCH = Period.parse("2026-03-01")  # 31 days
 START = datetime(2026, 3, 1, tzinfo=UTC)
@@ -150,18 +152,115 @@ def test_instant_parse_refuses(value):
 
 
 @given(
-    usage=st.one_of(*(st.decimals(min_value=-10**6, max_value=10**12, places=places, allow_nan=False,
-                                  allow_infinity=False) for places in (0, 2, 6, 9))),
-    included=st.sampled_from([Decimal(0), Decimal(5), Decimal("0.5"), Decimal("100.000001")]),
+    used=st.one_of(st.integers(-10**12, 10**18), st.integers(0, 10**9)),  # millionths of a unit
+    included=st.sampled_from([Decimal(0), Decimal(5), Decimal("0.5"), Decimal("100.000001"), Decimal("0.0000005"),
+                              Decimal(-3)]),
     price=st.integers(0, 10**9),
-    override=st.sampled_from([None, 7_777]),
+    override=st.sampled_from([None, 7_777, -50]),
     model=st.sampled_from(["per_unit", "tiered"]),
     bounds=st.lists(st.sampled_from([Decimal(10), Decimal("50.5"), Decimal(1000), Decimal("0.0000001")]), max_size=3),
 )
-def test_integer_pricing_equals_the_exact_decimal_definition(usage, included, price, override, model, bounds):
-    """The hot path (integers in millionths of a unit) prices exactly like metered_micros, finer values included."""
+def test_integer_pricing_equals_the_exact_decimal_definition(used, included, price, override, model, bounds):
+    """The hot path (integers in millionths of a unit) prices exactly like metered_micros, also where an included
+    quantity or a tier bound is finer than a millionth (the exact path)."""
     tiers = tuple(Tier(b, price + i) for i, b in enumerate(sorted(bounds))) + (Tier(None, max(price - 1, 0)),)
     item = Item("c", "SKU", "n", "compute", model, price, override, included, tiers if model == "tiered" else ())
     with localcontext(prec=80):
-        expected = micros_to_cents(metered_micros(item, usage))
-    assert _metered_cents(item, usage) == expected
+        expected = micros_to_cents(metered_micros(item, Decimal(used).scaleb(-6)))
+    assert _metered_cents(item, used) == expected
+
+
+# --- quote_all against a straightforward reference -----------------------------------------------------
+
+def reference_quote(sub: Subscription, usage: dict[str, int], period: Period, window_end: datetime) -> list[tuple]:
+    """The contract's quote engine written plainly (Fractions, no caching): each line's fields as a tuple."""
+    month_seconds = Fraction((period.end_at - period.start_at) // timedelta(seconds=1))
+
+    def active(end):
+        lo, hi = max(period.start_at, sub.started_at), end if sub.ended_at is None else min(end, sub.ended_at)
+        return max(Fraction(0), Fraction((hi - lo) // timedelta(microseconds=1), 1_000_000))
+
+    elapsed = Fraction((window_end - period.start_at) // timedelta(microseconds=1), 1_000_000)
+    lines = []
+    for it in sub.items:
+        price = it.catalog_price_micros if it.price_override_micros is None else it.price_override_micros
+        if it.pricing_model == "flat":
+            share = Fraction(it.quantity) * price / month_seconds
+            quantity, amount = it.quantity, half_up(share * active(window_end) / MICROS_PER_CENT)
+            projected = half_up(share * active(period.end_at) / MICROS_PER_CENT)
+        else:
+            used = Fraction(usage.get(it.catalog_item_id, 0), 1_000_000)
+            billable = max(Fraction(0), used - Fraction(it.included_units))
+            if it.pricing_model == "tiered" and it.tiers and it.price_override_micros is None:
+                micros, lower = Fraction(0), Fraction(0)
+                for index, tier in enumerate(it.tiers):
+                    upper = None if index == len(it.tiers) - 1 or tier.up_to is None else Fraction(tier.up_to)
+                    top = billable if upper is None else min(billable, upper)
+                    micros += max(Fraction(0), top - lower) * tier.unit_price_micros
+                    if upper is None or billable <= upper:
+                        break
+                    lower = upper
+            else:
+                micros = billable * price
+            quantity = Decimal(usage.get(it.catalog_item_id, 0)).scaleb(-6)
+            amount = half_up(micros / MICROS_PER_CENT)
+            projected = half_up(amount * month_seconds / elapsed) if elapsed > 0 else 0
+        lines.append((it.catalog_item_id, it.sku, it.name, it.billing_kind, it.pricing_model, quantity, price,
+                      amount, projected))
+    return lines
+
+
+def _items():
+    """Catalog-like items: flat, per_unit and tiered, overrides, included quantities (some finer than a
+    millionth, one negative), tier bounds finer than a millionth."""
+    tiers = st.lists(st.tuples(st.sampled_from([Decimal(1), Decimal("2.5"), Decimal(100), Decimal("0.0000005")]),
+                               st.integers(0, 200_000)), max_size=3).map(
+        lambda ts: tuple(Tier(b, p) for b, p in sorted(dict(ts).items())) + (Tier(None, 5_000),))
+    return st.builds(
+        lambda n, model, price, override, included, tiers, quantity: Item(
+            f"cat-{n}", f"SKU-{n}", f"Item {n}", "compute", model, price, override, included,
+            tiers if model == "tiered" else (), quantity),
+        st.integers(0, 5), st.sampled_from(["flat", "per_unit", "tiered"]), st.integers(0, 10**8),
+        st.sampled_from([None, 0, 12_345]),
+        st.sampled_from([Decimal(0), Decimal(10), Decimal("0.25"), Decimal("1.0000005"), Decimal(-2)]),
+        tiers, st.sampled_from([Decimal(1), Decimal(3), Decimal("0.5"), Decimal("1.333")]))
+
+
+@st.composite
+def accrual_inputs(draw):
+    """Subscriptions sharing a few item lists (as the database hands them over), activity of any kind in and
+    around the month, usage in millionths (zero and negative sums too), and a window end in the month."""
+    lists = draw(st.lists(st.lists(_items(), max_size=4, unique_by=lambda i: i.catalog_item_id).map(tuple),
+                          min_size=1, max_size=3))
+    offsets = st.integers(-40 * 86400, 35 * 86400).map(lambda s: MARCH.start_at + timedelta(seconds=s))
+    subs, usage = [], {}
+    for n in range(draw(st.integers(1, 12))):
+        items = draw(st.sampled_from(lists))
+        started = draw(st.one_of(st.just(datetime(2026, 1, 1, tzinfo=UTC)), offsets))
+        ended = draw(st.one_of(st.none(), offsets.filter(lambda e, s=started: e > s)))
+        subs.append(Subscription(f"sub-{n}", "acme", None, started, ended, "USD", items))
+        used = draw(st.dictionaries(st.sampled_from([i.catalog_item_id for i in items] + ["cat-other"]),
+                                    st.one_of(st.just(0), st.integers(-10**6, 10**13)), max_size=4))
+        if used or draw(st.booleans()):
+            usage[f"sub-{n}"] = used
+    until = MARCH.start_at + timedelta(microseconds=draw(st.integers(0, MARCH.seconds * 1_000_000)))
+    return subs, usage, until
+
+
+@given(accrual_inputs())
+def test_quote_all_equals_the_reference_quote(inputs):
+    """Templates per item list, integer micros and the zero-usage shortcut price every line as the plain
+    definition does: amounts, projections, quantities and prices."""
+    subs, usage, until = inputs
+    quotes = quote_all(subs, usage, MARCH, until)
+    assert [q.subscription for q in quotes] == subs
+    for sub, q in zip(subs, quotes):
+        expected = reference_quote(sub, usage.get(sub.id, {}), MARCH, until)
+        assert [tuple(line) for line in q.lines] == expected
+        assert all(type(line.quantity) is Decimal for line in q.lines)
+        assert q.subtotal_cents == sum(line[7] for line in expected)
+
+
+def test_quote_refuses_usage_finer_than_a_millionth():
+    with pytest.raises(ValueError, match="finer than a millionth"):
+        one_line(item(), usage="0.0000001")
