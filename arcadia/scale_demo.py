@@ -2,7 +2,9 @@
 
 At scale 1 it is a large reseller: 5,000 tenants, 20,000 deployments, 100,000
 resources, ~100,000 DigitalOcean cost lines a month for the 12 complete months
-before `now`'s month, ~10,000 subscriptions active this month with hourly usage
+before `now`'s month, the month in progress's daily preview (its cost lines up
+to 06:00 UTC of now's day, credits and unmatched lines included, in place for
+the default account), ~10,000 subscriptions active this month with hourly usage
 up to `now` (~7 M readings near a month's end), and invoices for the 12 months.
 Every count scales linearly with `scale`. Ids and values come from md5 hashes of
 row numbers, so the same (scale, now) gives the same rows.
@@ -14,13 +16,14 @@ rebuilt once, then the pre-aggregates recomputed from the raw rows.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 
 from arcadia import schema
 from arcadia.db import QUERIES, connect, database_url, engine_for
+from arcadia.demo import PREVIEW_HOUR
 from arcadia.errors import InputError
 from arcadia.period import Period, parse_instant
 
@@ -42,7 +45,7 @@ AT_SCALE_ONE = {
 STEPS = (
     "load_settings", "save_indexes", "drop_indexes",
     "catalog_items", "tenant_keys", "tenants", "cloud_projects", "cloud_deployments", "cloud_resources",
-    "cost_lines_resources", "cost_lines_unmatched",
+    "cost_lines_resources", "cost_lines_unmatched", "cost_lines_preview", "provider_preview",
     "subscription_keys", "subscriptions", "subscription_items", "usage_compute_hourly", "usage_daily",
     "invoice_line_keys", "tenant_invoices", "tenant_invoice_lines",
     "restore_indexes",
@@ -88,11 +91,20 @@ def binds(scale: float, now: datetime) -> dict:
         **counts,
         "months": MONTHS,
         "now": now,
+        "month_period": month.start,
         "month_start": month.start_at,
+        "preview_through": preview_through(now),
         "window_start": _months_before(month, MONTHS),
         "history_start": Period(_months_before(month, 2 * MONTHS)).start_at,
         "last_period": month.previous().start,
     }
+
+
+def preview_through(now: datetime) -> datetime:
+    """Where the month in progress's cost lines run to: its daily preview as of PREVIEW_HOUR:00 UTC of now's day,
+    or of the day before when now is earlier (the month has no preview yet when that is not after its start)."""
+    synced = now.replace(hour=PREVIEW_HOUR, minute=0, second=0, microsecond=0)
+    return synced if synced <= now else synced - timedelta(days=1)
 
 
 def _refuse_unless_empty(conn: sa.Connection) -> None:

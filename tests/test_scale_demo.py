@@ -21,6 +21,7 @@ from tests.conftest import IN_CI, PG_ADMIN_URL
 SCALE = 0.002
 NOW = parse_instant("2026-11-27T13:20:00Z")
 MONTH_START = datetime.fromisoformat("2026-11-01T00:00:00+00:00")
+THROUGH = datetime.fromisoformat("2026-11-27T06:00:00+00:00")  # the preview's instant: 06:00 of NOW's day
 DO_KINDS = {"droplet", "volume", "snapshot", "backup", "load_balancer", "database", "spaces", "kubernetes",
             "bandwidth", "other"}
 
@@ -86,6 +87,16 @@ def test_counts_scale_linearly_with_a_floor(scale, expected):
     assert str(params["window_start"]) == "2025-11-01" and str(params["last_period"]) == "2026-10-01"
 
 
+@pytest.mark.parametrize("now, through", [
+    ("2026-11-27T13:20:00Z", "2026-11-27T06:00:00Z"),  # after the day's sync: that day's preview
+    ("2026-11-27T06:00:00Z", "2026-11-27T06:00:00Z"),
+    ("2026-11-27T05:59:59Z", "2026-11-26T06:00:00Z"),  # before it: the day before's
+    ("2026-12-01T03:00:00Z", "2026-11-30T06:00:00Z"),  # the 1st before 06:00: no preview of December yet
+])
+def test_the_preview_runs_to_the_last_daily_sync(now, through):
+    assert scale_demo.preview_through(parse_instant(now)) == parse_instant(through)
+
+
 def test_build_counts(built):
     _, counts = built[0]
     params = scale_demo.binds(SCALE, NOW)
@@ -95,17 +106,18 @@ def test_build_counts(built):
     assert counts["subscriptions"] == params["subscriptions"] == 23
     assert counts["catalog_items"] == 8
     assert counts["cloud_projects"] == 3
-    # ~100,000 cost lines a month at scale 1; ~7 M usage rows near a month's end (here the 27th).
-    assert 12 * 150 <= counts["cloud_cost_lines"] <= 12 * 260
+    # ~100,000 cost lines a month at scale 1 (and the month in progress's preview, up to the 27th at 06:00);
+    # ~7 M usage rows near a month's end (here the 27th).
+    assert 12 * 150 + 150 <= counts["cloud_cost_lines"] <= 13 * 260
     assert 20 * 24 * 15 <= counts["usage_records"] <= 23 * 24 * 27 + 23 * 30
     assert set(counts) == set(scale_demo.CONTRACT_TABLES)
 
 
-def test_cost_lines_cover_the_twelve_complete_months(conn):
+def test_cost_lines_cover_the_twelve_complete_months_and_the_preview(conn):
     periods = [row[0].isoformat() for row in conn.execute(sa.text(
         "SELECT DISTINCT period FROM cloud_cost_lines ORDER BY 1"))]
     assert periods == [f"{year}-{month:02d}-01" for year, month in
-                       [(2025, 11), (2025, 12)] + [(2026, m) for m in range(1, 11)]]
+                       [(2025, 11), (2025, 12)] + [(2026, m) for m in range(1, 12)]]
     invoiced = scalar(conn, "SELECT count(DISTINCT period) FROM tenant_invoices")
     assert invoiced == 12
 
@@ -199,15 +211,32 @@ FEATURES = {
                         AND tiers -> -1 ->> 'up_to' IS NULL AND tiers -> 0 ->> 'unit_price_micros' IS NOT NULL))
         FROM catalog_items""",
     "price overrides on subscription items": "SELECT count(*) > 0 FROM subscription_items WHERE unit_price_micros IS NOT NULL",
-    "no cost lines and no invoices for now's month": """
-        SELECT NOT EXISTS (SELECT 1 FROM cloud_cost_lines WHERE period >= :month_start)
-           AND NOT EXISTS (SELECT 1 FROM tenant_invoices WHERE period >= :month_start)""",
+    "no invoices for now's month": "SELECT NOT EXISTS (SELECT 1 FROM tenant_invoices WHERE period >= :month_start)",
+    "now's month has a daily preview: one invoice, lines up to 06:00 of now's day, written then": """
+        SELECT count(DISTINCT provider_invoice_id) = 1 AND max(end_at) = :through AND max(inserted_at) = :through
+           AND min(start_at) = :month_start AND bool_and(provider_invoice_id = 'do-preview-202611')
+        FROM cloud_cost_lines WHERE period = CAST(:month_start AS date)""",
+    "the preview is in place for the default account, with its sync": """
+        SELECT EXISTS (SELECT 1 FROM provider_invoices AS p WHERE p.period = CAST(:month_start AS date)
+                       AND p.account = 'default' AND p.source = 'preview' AND p.provider_invoice_id = 'do-preview-202611'
+                       AND p.as_of = :through AND p.line_count = (SELECT count(*) FROM cloud_cost_lines
+                                                                  WHERE period = CAST(:month_start AS date)))
+           AND EXISTS (SELECT 1 FROM provider_syncs WHERE succeeded_at > :through)""",
+    "credits and unmatched lines in the preview": """
+        SELECT bool_or(amount_cents < 0 AND resource_id IS NOT NULL) AND bool_or(amount_cents < 0 AND resource_id IS NULL)
+           AND bool_or(resource_id IS NULL AND amount_cents > 0)
+        FROM cloud_cost_lines WHERE period = CAST(:month_start AS date)""",
+    "resources created and deleted mid-way through now's month, billed in the preview for the time they ran": """
+        SELECT bool_or(r.first_seen_at > :month_start AND c.start_at = r.first_seen_at)
+           AND bool_or(r.deleted_at > :month_start AND r.deleted_at < :through AND c.end_at = r.deleted_at)
+        FROM cloud_cost_lines AS c JOIN cloud_resources AS r ON r.id = c.resource_id
+        WHERE c.period = CAST(:month_start AS date) AND c.unit = 'hour'""",
 }
 
 
 @pytest.mark.parametrize("feature", FEATURES)
 def test_realistic_feature(conn, feature):
-    assert scalar(conn, FEATURES[feature], month_start=MONTH_START, now=NOW) is True, feature
+    assert scalar(conn, FEATURES[feature], month_start=MONTH_START, now=NOW, through=THROUGH) is True, feature
 
 
 def test_every_do_kind_has_cost_lines(conn):
