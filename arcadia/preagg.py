@@ -37,6 +37,8 @@ Needs PostgreSQL 15 or newer (unique indexes with NULLS NOT DISTINCT).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import sqlalchemy as sa
 
 TABLES = """
@@ -101,6 +103,24 @@ CREATE UNIQUE INDEX IF NOT EXISTS uq_agg_pnl_deployment
 CREATE INDEX IF NOT EXISTS ix_agg_pnl_deployment_empty ON agg_pnl_deployment (period)
     WHERE revenue_lines + cost_lines = 0;
 
+-- The live COGS estimate's inputs (arcadia/estimate.py): per resource and month its cost and how far its lines
+-- run (first start; last end, a line without end_at running to the month's end; last end or, without one, when it
+-- was written; last written), and per provider invoice and month the same coverage. Minimum and maximum do not
+-- subtract: a delete or update recomputes the groups it touched from the raw lines (by the indexes on
+-- resource_id and on provider_invoice_id).
+CREATE TABLE IF NOT EXISTS agg_cost_resource (
+    period date NOT NULL, resource_id uuid NOT NULL, currency text NOT NULL,
+    amount_cents numeric NOT NULL, line_count bigint NOT NULL, first_start_at timestamptz,
+    last_end_at timestamptz NOT NULL, last_written_end_at timestamptz NOT NULL, last_inserted_at timestamptz NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS uq_agg_cost_resource ON agg_cost_resource (period, resource_id, currency);
+CREATE INDEX IF NOT EXISTS ix_agg_cost_resource_resource ON agg_cost_resource (resource_id, period);
+
+CREATE TABLE IF NOT EXISTS agg_cost_invoice (
+    period date NOT NULL, provider_invoice_id text NOT NULL, line_count bigint NOT NULL,
+    last_written_end_at timestamptz NOT NULL, last_inserted_at timestamptz NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS uq_agg_cost_invoice ON agg_cost_invoice (period, provider_invoice_id);
+CREATE INDEX IF NOT EXISTS ix_cloud_cost_lines_invoice ON cloud_cost_lines (provider_invoice_id, period);
+
 CREATE TABLE IF NOT EXISTS agg_subscription_items (
     subscription_id uuid PRIMARY KEY, items text NOT NULL);
 
@@ -115,7 +135,8 @@ ALTER TABLE agg_pnl_deployment ALTER COLUMN revenue_cents TYPE numeric, ALTER CO
 """
 
 AGGREGATES = ["agg_cost_tenant", "agg_cost_kind", "agg_invoice", "agg_revenue_deployment", "agg_revenue_kind",
-              "agg_pnl_deployment", "agg_usage_hour", "agg_usage_day", "agg_usage_month", "agg_subscription_items"]
+              "agg_pnl_deployment", "agg_usage_hour", "agg_usage_day", "agg_usage_month", "agg_subscription_items",
+              "agg_cost_resource", "agg_cost_invoice"]
 
 
 def _upsert(table: str, keys: list[str], values: dict[str, str], count: str, source: str) -> str:
@@ -208,6 +229,68 @@ SOURCES: dict[str, list[str]] = {
     ],
 }
 
+
+
+class Extremes(NamedTuple):
+    """An aggregate with minimum and maximum columns, which a subtraction cannot undo: an insert widens its rows;
+    a delete or update recomputes the groups it touched from the raw rows (of `source`, by an index on `touched`).
+
+    Expressions are over `x`, a row of the source table (or of `{delta}`)."""
+
+    table: str
+    source: str
+    keys: dict[str, str]  # key column: expression
+    where: str  # the rows that count
+    values: dict[str, tuple[str, str]]  # column: (SUM, COUNT, MIN or MAX, expression)
+    touched: dict[str, str]  # the coarser key recomputed after a delete or update (column: expression)
+    match: str  # a raw row x of a touched group k
+
+    def insert(self, rows: str) -> str:
+        """Add the rows `rows` (the new rows, or the whole table for a rebuild) into the aggregate."""
+        combine = {"SUM": "a.{c} + EXCLUDED.{c}", "COUNT": "a.{c} + EXCLUDED.{c}",
+                   "MIN": "LEAST(a.{c}, EXCLUDED.{c})", "MAX": "GREATEST(a.{c}, EXCLUDED.{c})"}
+        updates = ", ".join(f"{c} = {combine[f].format(c=c)}" for c, (f, _) in self.values.items())
+        return self._select(f"{rows} AS x") + f"ON CONFLICT ({', '.join(self.keys)}) DO UPDATE SET {updates};\n"
+
+    def recompute(self, delta: str) -> str:
+        """Recompute from the raw rows every group a statement's changed rows (`delta`: old and new) touched."""
+        groups = (f"(SELECT DISTINCT {', '.join(f'{e} AS {c}' for c, e in self.touched.items())} "
+                  f"FROM {delta} AS x WHERE {self.where})")
+        same = " AND ".join(f"a.{c} = k.{c}" for c in self.touched)
+        return (f"DELETE FROM {self.table} AS a USING {groups} AS k WHERE {same};\n"
+                + self._select(f"{self.source} AS x JOIN {groups} AS k ON {self.match}") + ";\n")
+
+    def _select(self, rows: str) -> str:
+        """INSERT … SELECT the groups of `rows` (a FROM clause whose row is `x`)."""
+        columns = [*self.keys, *self.values]
+        exprs = [*self.keys.values(), *(f"{f}({e})" for f, e in self.values.values())]
+        positions = ", ".join(str(n) for n in range(1, len(self.keys) + 1))
+        return (f"INSERT INTO {self.table} AS a ({', '.join(columns)})\nSELECT {', '.join(exprs)}\nFROM {rows}\n"
+                f"WHERE {self.where}\nGROUP BY {positions} ORDER BY {positions}\n")
+
+
+_LINE_MONTH_END = "(CAST(date_trunc('month', x.period) AS date) + INTERVAL '1 month') AT TIME ZONE 'UTC'"
+_IN_MONTH = "x.period >= k.period AND x.period < CAST(k.period + INTERVAL '1 month' AS date)"
+EXTREMES: dict[str, list[Extremes]] = {
+    "cloud_cost_lines": [
+        Extremes("agg_cost_resource", "cloud_cost_lines",
+                 {"period": MONTH, "resource_id": "x.resource_id", "currency": "x.currency"},
+                 "x.resource_id IS NOT NULL",
+                 {"amount_cents": ("SUM", "x.amount_cents"), "line_count": ("COUNT", "*"),
+                  "first_start_at": ("MIN", "x.start_at"),
+                  "last_end_at": ("MAX", f"COALESCE(x.end_at, {_LINE_MONTH_END})"),
+                  "last_written_end_at": ("MAX", "COALESCE(x.end_at, x.inserted_at)"),
+                  "last_inserted_at": ("MAX", "x.inserted_at")},
+                 {"resource_id": "x.resource_id", "period": MONTH}, f"x.resource_id = k.resource_id AND {_IN_MONTH}"),
+        Extremes("agg_cost_invoice", "cloud_cost_lines",
+                 {"period": MONTH, "provider_invoice_id": "x.provider_invoice_id"}, "TRUE",
+                 {"line_count": ("COUNT", "*"), "last_written_end_at": ("MAX", "COALESCE(x.end_at, x.inserted_at)"),
+                  "last_inserted_at": ("MAX", "x.inserted_at")},
+                 {"provider_invoice_id": "x.provider_invoice_id", "period": MONTH},
+                 f"x.provider_invoice_id = k.provider_invoice_id AND {_IN_MONTH}"),
+    ],
+}
+
 DELTAS = {
     "INSERT": "(SELECT n.*, 1 AS sign FROM new_rows AS n)",
     "DELETE": "(SELECT o.*, -1 AS sign FROM old_rows AS o)",
@@ -223,7 +306,8 @@ _CLEAR_COGS = ("UPDATE agg_pnl_deployment SET cogs_cents = 0, cost_lines = 0;\n"
 _CLEAR_REVENUE = ("UPDATE agg_pnl_deployment SET revenue_cents = 0, revenue_lines = 0;\n"
                   "DELETE FROM agg_pnl_deployment WHERE revenue_lines + cost_lines = 0;\n")
 TRUNCATES = {
-    "cloud_cost_lines": "DELETE FROM agg_cost_tenant;\nDELETE FROM agg_cost_kind;\n" + _CLEAR_COGS,
+    "cloud_cost_lines": "DELETE FROM agg_cost_tenant;\nDELETE FROM agg_cost_kind;\nDELETE FROM agg_cost_resource;\n"
+                        "DELETE FROM agg_cost_invoice;\n" + _CLEAR_COGS,
     "tenant_invoices": "DELETE FROM agg_invoice;\nDELETE FROM agg_revenue_deployment;\nDELETE FROM agg_revenue_kind;\n"
                        + _CLEAR_REVENUE,
     "tenant_invoice_lines": "DELETE FROM agg_revenue_deployment;\nDELETE FROM agg_revenue_kind;\n" + _CLEAR_REVENUE,
@@ -236,6 +320,8 @@ def _statement_triggers(table: str) -> str:
     for op, delta in DELTAS.items():
         name = f"arcadia_agg_{table}_{op.lower()}"
         body = "".join(s.replace("{delta}", delta) for s in SOURCES[table])
+        for extremes in EXTREMES.get(table, ()):
+            body += extremes.insert(delta) if op == "INSERT" else extremes.recompute(delta)
         sql.append(
             f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $fn$\nBEGIN\n{body}"
             "RETURN NULL;\nEND\n$fn$;\n"
@@ -389,6 +475,7 @@ def rebuild_sql() -> str:
     whole = "(SELECT t.*, 1 AS sign FROM {table} AS t)"
     clear = f"TRUNCATE {', '.join(AGGREGATES)};\n"
     fills = "".join(s.replace("{delta}", whole.format(table=table)) for table, stmts in SOURCES.items() for s in stmts)
+    fills += "".join(e.insert(table) for table, extremes in EXTREMES.items() for e in extremes)
     lists = f"INSERT INTO agg_subscription_items (subscription_id, items) {ITEM_LIST}GROUP BY si.subscription_id;\n"
     return clear + fills + lists
 
