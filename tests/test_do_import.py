@@ -440,7 +440,8 @@ GRANT SELECT ON cloud_resources, cloud_deployments TO {role};
 GRANT SELECT, INSERT, DELETE ON cloud_cost_lines, provider_invoices, provider_syncs TO {role};
 """
 # The pre-aggregate triggers are not SECURITY DEFINER: they run as the importing role, and upsert these.
-PREAGG_GRANTS = "GRANT SELECT, INSERT, UPDATE, DELETE ON agg_cost_tenant, agg_cost_kind, agg_pnl_deployment TO {role};"
+PREAGG_GRANTS = ("GRANT SELECT, INSERT, UPDATE, DELETE ON agg_cost_tenant, agg_cost_kind, agg_pnl_deployment, "
+                 "agg_cost_resource, agg_cost_invoice TO {role};")
 
 
 def inventory_on(dialect: str, tmp_path, request) -> sa.Engine:
