@@ -12,9 +12,11 @@ admin on a local mock provider):
   own drawing after that is not waited for); `*_run_over_ms` is the time
   until the script run was over, before the browser added the tables and
   charts (the difference is the frontend's work, whatever the data size);
-- the API's /margin and /accrual, the first requests after a server start,
-  with a token signed by a secret made for the run;
-- the peak RSS (VmHWM) of a server process that has rendered every page.
+- the API's /margin, /accrual and /accrual?lines=false, each the first request
+  to a fresh server (ms and bytes), then each with ?tenant= for one tenant on
+  the last of those servers, with a token signed by a secret made for the run;
+- the peak RSS (VmHWM) of a server process that has rendered every page and
+  answered every one of those requests.
 """
 
 from __future__ import annotations
@@ -116,33 +118,99 @@ def vm_hwm_mb(pid: int) -> float:
 
 
 def _api(base: str, name: str, path: str, token: str) -> dict:
-    """{name_ms: the request's milliseconds} or, when it fails, {name_ms: None, name_error: why}."""
+    """{name_ms: the request's milliseconds, name_bytes: the body's size} or, when it fails, {name_ms: None,
+    name_error: why}."""
     request = urllib.request.Request(f"{base}{path}", headers={"Authorization": f"Bearer {token}"})
     started = time.perf_counter()
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_MS / 1000) as response:
-            response.read()
+            size = len(response.read())
     except urllib.error.HTTPError as exc:
         return {f"{name}_ms": None, f"{name}_error": f"HTTP {exc.code}: {exc.read()[:300].decode(errors='replace')}"}
     except OSError as exc:
         return {f"{name}_ms": None, f"{name}_error": str(exc)[:300]}
-    return {f"{name}_ms": round((time.perf_counter() - started) * 1000, 1)}
+    return {f"{name}_ms": round((time.perf_counter() - started) * 1000, 1), f"{name}_bytes": size}
 
 
-def measure(url: str, period: Period, as_of: datetime) -> dict:
-    """Pages cold/warm (ms, and until their run was over), API cold (ms) and the server's peak RSS (MB) after every page."""
+def api_requests(period: Period, as_of: datetime, tenant: str | None) -> dict[str, str]:
+    """The API requests timed, by name: /margin, /accrual and /accrual?lines=false, then each for one tenant."""
+    instant = quote(as_of.isoformat())
+    requests = {"margin": f"/api/v1/dashboard/margin?period={period}",
+                "accrual": f"/api/v1/dashboard/accrual?as_of={instant}",
+                "accrual_nolines": f"/api/v1/dashboard/accrual?as_of={instant}&lines=false"}
+    if tenant is not None:
+        requests.update({f"{name}_tenant": f"{path}&tenant={quote(tenant, safe='')}" for name, path in requests.items()})
+    return requests
+
+
+COLD = ("margin", "accrual", "accrual_nolines")  # each the first request to a fresh server
+
+
+def _setup(url: str, workdir: Path) -> tuple[Dashboard, str]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the mock provider's request log is not the bench's output
     secret = secrets.token_urlsafe(48)
     token = mint_token("platform_admin", timedelta(hours=1), AuthConfig(secret=secret), sub="arcadia-bench")
+    return Dashboard(url, workdir, secret), token
+
+
+def _measure_api(dashboard: Dashboard, token: str, requests: dict[str, str]) -> dict:
+    """Each of COLD as the first request to a fresh server (ms, bytes); the rest on the last of those servers."""
+    api = {}
+    for name in COLD:
+        with dashboard.server() as served:
+            api.update(_api(served.base, name, requests[name], token))
+            if name == COLD[-1]:
+                for other, path in requests.items():
+                    if other not in COLD:
+                        api.update(_api(served.base, other, path, token))
+    return api
+
+
+def _server_rss(dashboard: Dashboard, browser, token: str, requests: dict[str, str], query: str) -> float:
+    """Peak RSS (MB) of a fresh server after rendering every page (when there is a browser) and every request."""
+    with dashboard.server() as served:
+        if browser is not None:
+            page = dashboard.page(browser, served.base)
+            try:
+                for _, path, title in PAGES:
+                    render(page, f"{served.base}/{path}?{query}", title)
+            finally:
+                page.context.close()
+        for name, path in requests.items():
+            _api(served.base, name, path, token)
+        return vm_hwm_mb(served.process.pid)
+
+
+def measure_api(url: str, period: Period, as_of: datetime, tenant: str | None = None, pages: bool = True) -> dict:
+    """The API cold (ms and bytes: /margin, /accrual, /accrual?lines=false, and each with ?tenant=) and the peak
+    RSS of a server after every page (with `pages`: Chromium) and every request; no page timings."""
+    requests = api_requests(period, as_of, tenant)
+    query = f"period={period.start:%Y-%m}&as_of={quote(as_of.isoformat())}"
+    with tempfile.TemporaryDirectory(prefix="arcadia-bench-") as workdir:
+        dashboard, token = _setup(url, Path(workdir))
+        api = _measure_api(dashboard, token, requests)
+        if not pages:
+            return {"api": api, "server_peak_rss_mb": _server_rss(dashboard, None, token, requests, query),
+                    "server_rss_note": "after every API request; no page rendered (no browser)"}
+        manager, browser = launch_chromium()
+        try:
+            rss = _server_rss(dashboard, browser, token, requests, query)
+        finally:
+            browser.close()
+            manager.stop()
+    return {"api": api, "server_peak_rss_mb": rss}
+
+
+def measure(url: str, period: Period, as_of: datetime, tenant: str | None = None) -> dict:
+    """Pages cold/warm (ms, and until their run was over), the API cold (ms, bytes) and the server's peak RSS (MB)
+    after every page and API request."""
+    requests = api_requests(period, as_of, tenant)
     query = f"period={period.start:%Y-%m}&as_of={quote(as_of.isoformat())}"
     manager, browser = launch_chromium()
     try:
         with tempfile.TemporaryDirectory(prefix="arcadia-bench-") as workdir:
-            dashboard = Dashboard(url, Path(workdir), secret)
-            with dashboard.server() as served:  # a fresh server: the API's first requests
-                api = {**_api(served.base, "margin", f"/api/v1/dashboard/margin?period={period}", token),
-                       **_api(served.base, "accrual", f"/api/v1/dashboard/accrual?as_of={quote(as_of.isoformat())}",
-                              token)}
+            dashboard, token = _setup(url, Path(workdir))
+            api = _measure_api(dashboard, token, requests)
             pages = {}
             for slug, path, title in PAGES:
                 with dashboard.server() as served:
@@ -162,14 +230,7 @@ def measure(url: str, period: Period, as_of: datetime) -> dict:
                                        "warm_run_over_ms": None, "error": str(exc).splitlines()[0][:300]}
                     finally:
                         context.close()
-            with dashboard.server() as served:
-                page = dashboard.page(browser, served.base)
-                try:
-                    for _, path, title in PAGES:
-                        render(page, f"{served.base}/{path}?{query}", title)
-                    server_rss = vm_hwm_mb(served.process.pid)
-                finally:
-                    page.context.close()
+            server_rss = _server_rss(dashboard, browser, token, requests, query)
     finally:
         browser.close()
         manager.stop()

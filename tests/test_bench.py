@@ -19,8 +19,9 @@ from tests.conftest import DEMO_NOW
 pytestmark = pytest.mark.benchmark
 
 REPORT_KEYS = {"database", "dialect", "period", "as_of", "repeat", "cpus", "load_average_at_start",
-               "load_average_at_end", "figures", "agree", "disagreements", "peak_rss_mb", "peak_rss_mb_before_naive", "row_counts", "row_counts_method", "pages", "api",
-               "server_peak_rss_mb", "bulk_load", "targets"}
+               "load_average_at_end", "figures", "agree", "disagreements", "peak_rss_mb", "peak_rss_mb_before_naive",
+               "row_counts", "row_counts_method", "tenant", "pages", "api", "server_peak_rss_mb", "bulk_load",
+               "targets_at", "targets"}
 CONTRACT_TABLES = {"tenants", "cloud_projects", "cloud_deployments", "cloud_resources", "cloud_cost_lines",
                    "catalog_items", "subscriptions", "subscription_items", "usage_records", "tenant_invoices",
                    "tenant_invoice_lines"}
@@ -43,7 +44,10 @@ def assert_complete(report: dict) -> None:
     for name in ("margin_summary", "live_accrual"):
         assert {"naive_ms", "naive_over_project"} <= report["figures"][name].keys()
     assert set(report["row_counts"]) == CONTRACT_TABLES
-    assert {t["target"] for t in report["targets"]} == {t[0] for t in bench.TARGETS}
+    # Issue 7's targets and issue 18's at scale 1 (the plain bench's default size)
+    assert [(t["issue"], t["target"]) for t in report["targets"]] == \
+        [(t.issue, t.what) for t in bench.TARGETS if t.scale == 1]
+    assert {t["issue"] for t in report["targets"]} == {7, 18}
 
 
 def test_demo_on_sqlite_agrees(capsys, demo_sqlite_url):
@@ -65,7 +69,10 @@ def test_small_fixture_agrees_on_both_databases(capsys, small, as_of):
     assert_complete(report)
     # The agreement covered real rows: March's tenants and deployments, and May's two subscriptions.
     assert report["figures"]["margin_summary"]["values_compared"] >= 4 + 2 * 3 + 2 * 2
-    assert report["figures"]["live_accrual"]["values_compared"] == 4 + 2 * 4
+    # totals and both subscriptions (4 values each), and the estimate: overall 5, unattributed 3, tenants 5 each,
+    # the resources without a rate and where the actual cost stops
+    estimate = 5 + 3 + 5 * 2 + 2
+    assert report["figures"]["live_accrual"]["values_compared"] == 4 + 2 * 4 + estimate
 
 
 def test_bulk_load_on_postgresql(capsys, pg_server_url):
@@ -112,3 +119,92 @@ def test_disagreement_exits_1_and_says_so(capsys, demo_sqlite_url, monkeypatch):
     assert code == 1
     assert "agree: NO" in out and "margin_summary overall cogs" in out
     assert "disagreement: margin_summary overall cogs" in err
+
+
+def test_the_estimate_is_compared_too(capsys, demo_sqlite_url, monkeypatch):
+    """The accrual's live COGS estimate must equal the raw rows' to the cent: one cent off is a disagreement."""
+    real, calls = bench.estimate_doc, []
+
+    def raw_one_cent_off(accrual):
+        doc = real(accrual)
+        calls.append(doc)
+        if len(calls) == 2:  # the project's first, then the raw rows'
+            tenant = next(iter(doc["tenants"]))
+            doc["tenants"][tenant]["projected_cogs"] += 1
+        return doc
+
+    monkeypatch.setattr(bench, "estimate_doc", raw_one_cent_off)
+    code, report = run_bench(capsys, demo_sqlite_url, "--as-of", DEMO_NOW)
+    assert code == 1 and len(report["disagreements"]) == 1
+    assert report["disagreements"][0].startswith("live_accrual estimate tenants ")
+    assert report["disagreements"][0].endswith("projected_cogs: " + (
+        f"{calls[0]['tenants'][next(iter(calls[0]['tenants']))]['projected_cogs']!r} in project, "
+        f"{calls[1]['tenants'][next(iter(calls[1]['tenants']))]['projected_cogs']!r} in raw SQL"))
+
+
+@pytest.mark.parametrize("target, value, met", [
+    ("live_accrual (with estimate) project", 1199.9, True), ("live_accrual (with estimate) project", 1200.1, False),
+    ("API /accrual?lines=false cold", 1000, True), ("every figure equal to the raw rows (agree)", False, False),
+])
+def test_issue_18_targets_at_scale_4(target, value, met):
+    path = next(t.path for t in bench.TARGETS if t.what == target and t.scale == 4)
+    report: dict = {}
+    node = report
+    for key in path[:-1]:
+        node = node.setdefault(key, {})
+    node[path[-1]] = value
+    found = {t["target"]: t for t in bench.targets(report, 4)}
+    assert found[target]["met"] is met and found[target]["value"] == value
+    assert all(t["scale"] == 4 and t["issue"] == 18 for t in found.values())
+
+
+# --- bench --scale-check (issue 18): two sizes built, measured, compared, dropped -------------------------------
+
+def _fake_api(url, period, as_of, tenant, pages=True):
+    """The servers' part, stubbed: the API timings and RSS need a Streamlit server per request (benchmarks/pages)."""
+    return {"api": {"margin_ms": 10.0, "margin_bytes": 1000, "accrual_ms": 20.0, "accrual_bytes": 4000,
+                    "accrual_nolines_ms": 15.0, "accrual_nolines_bytes": 2000}, "server_peak_rss_mb": 200.0}
+
+
+def test_scale_check_builds_both_sizes_measures_and_drops_them(capsys, pg_server_url, monkeypatch):
+    import sqlalchemy as sa
+    from benchmarks import pages
+
+    monkeypatch.setattr(pages, "measure_api", _fake_api)
+    code, report = run_bench(capsys, pg_server_url, "--scale-check", "--scales", "0.001,0.002",
+                             "--now", "2026-11-27T13:20:00Z")
+    assert code == 0 and report["agree"] is True
+    assert list(report["sizes"]) == ["0.001", "0.002"]
+    for size in report["sizes"].values():
+        assert size["agree"] and size["build_s"] > 0 and size["period"] == "2026-10-01"
+        assert size["figures"]["live_accrual"]["values_compared"] > 20 and "naive_ms" not in size["figures"]["live_accrual"]
+        assert size["tenant"] and size["accrual_subscriptions"] > 0
+    assert report["sizes"]["0.002"]["row_counts"]["tenants"] == 2 * report["sizes"]["0.001"]["row_counts"]["tenants"]
+    assert report["growth"]["api_accrual_bytes"] == 1.0 and report["growth"]["accrual_subscriptions"] > 1
+    assert {(t["issue"], t["scale"]) for t in report["targets"]} == {(7, 1), (18, 1), (18, 4)}
+    assert "naive (pandas) not run" in report["naive"]
+    with sa.create_engine(pg_server_url).connect() as conn:
+        left = conn.execute(sa.text("SELECT count(*) FROM pg_database WHERE datname LIKE 'arcadia_scalecheck_%'"))
+        assert left.scalar() == 0
+
+
+@pytest.mark.parametrize("flags, says", [
+    (["--scale-check", "--scales", "4,1"], "the smaller first"),
+    (["--scale-check", "--scales", "1"], "two scales"),
+    (["--scale-check", "--scales", "0,4"], "invalid --scales '0,4'"),
+    (["--scale-check", "--scale-urls", "postgresql://x/a"], "one per scale"),
+    (["--scales", "1,4"], "--scales go(es) with --scale-check"),
+    (["--keep"], "--keep go(es) with --scale-check"),
+])
+def test_scale_check_bad_input(capsys, pg_server_url, flags, says):
+    from arcadia.cli import main
+
+    code = main(["--database-url", pg_server_url, "bench", *flags])
+    assert code == 2 and says in capsys.readouterr().err
+
+
+def test_scale_check_needs_a_postgresql_server(capsys, demo_sqlite_url):
+    from arcadia.cli import main
+
+    assert main(["--database-url", demo_sqlite_url, "bench", "--scale-check"]) == 2
+    assert "PostgreSQL server" in capsys.readouterr().err
