@@ -181,7 +181,7 @@ def test_scale_check_builds_both_sizes_measures_and_drops_them(capsys, pg_server
         assert size["tenant"] and size["accrual_subscriptions"] > 0
     assert report["sizes"]["0.002"]["row_counts"]["tenants"] == 2 * report["sizes"]["0.001"]["row_counts"]["tenants"]
     assert report["growth"]["api_accrual_bytes"] == 1.0 and report["growth"]["accrual_subscriptions"] > 1
-    assert {(t["issue"], t["scale"]) for t in report["targets"]} == {(7, 1), (18, 1), (18, 4)}
+    assert {(t["issue"], t["scale"]) for t in report["targets"]} == {(18, 1), (18, 4)}
     assert "naive (pandas) not run" in report["naive"]
     with sa.create_engine(pg_server_url).connect() as conn:
         left = conn.execute(sa.text("SELECT count(*) FROM pg_database WHERE datname LIKE 'arcadia_scalecheck_%'"))
