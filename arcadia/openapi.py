@@ -177,7 +177,7 @@ _TENANT_ACCRUAL = {**_TENANT_MARGIN,
 _LINES = {"name": "lines", "in": "query", "required": False,
           "schema": {"type": "string", "enum": ["true", "false"], "default": "true"},
           "description": "`false`: each subscription without its `lines` (its subtotal, tax, total and projection "
-                         "stay): a month of a large reseller is a quarter of the bytes"}
+                         "stay): about half the bytes of a large month"}
 
 
 def _get(summary: str, schema: str, parameters: list[dict]) -> dict:
