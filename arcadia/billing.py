@@ -162,6 +162,9 @@ def usage_totals(conn: sa.Connection, start: datetime, end: datetime) -> dict[st
     start, end = parse_instant(start), parse_instant(end)
     if uses_preaggregates(conn):
         rows = fetch_rows(conn, "usage_parts", **usage_parts.binds(usage_parts.plan(start, end)))
+    elif conn.dialect.name == "sqlite":  # compared as UTC text to the microsecond (queries/sqlite/usage_totals.sql)
+        rows = fetch_rows(conn, "usage_totals", window_start=f"{start:%Y-%m-%d %H:%M:%S.%f}",
+                          window_end=f"{end:%Y-%m-%d %H:%M:%S.%f}")
     else:
         rows = fetch_rows(conn, "usage_totals", window_start=start, window_end=end)
     totals: dict[str, dict[str, int]] = defaultdict(dict)
