@@ -249,13 +249,25 @@ def build(inputs: Inputs, period: Period, as_of: datetime, quotes: Sequence[Quot
         add(who[4], to_end[1], 0, to_end[0])
         listed[who[0]] = ResourceEstimate(*who, basis, rate, half_up_div(*so_far), half_up_div(*to_end))
 
-    for (resource_id, provider_id, kind, name, tenant_id, line_currency, so_far_exact, to_end_exact, so_far_ms,
-         to_end_ms, attrs, age, month_length, older_currency, monthly, rated_ms, partial) in rows:
-        who = (str(resource_id), provider_id, name, kind, tenant_id)  # a resource priced one by one
-        if resource_id is None:  # the resources month 1 rates, summed per tenant in the query
+    # The resources month 1 rates come summed per tenant (and currency, and a few times alive) by the query: tens
+    # of thousands of rows at a large reseller, added here without a call per row.
+    rated_by_month1: dict[str | None, list[int]] = {}
+    labels = [period.label] + [month.label for month in lookback]  # by age
+    for row in rows:
+        if row[0] is None:
+            tenant_id, line_currency, so_far_exact, to_end_exact = row[4:8]
             found_currencies.add(line_currency)
-            add(tenant_id, month1_ms, int(so_far_exact), int(to_end_exact))
-        elif age is not None:  # rated by an older full month, or by a partial one (rated_ms < its length)
+            sums = rated_by_month1.get(tenant_id)
+            if sums is None:
+                rated_by_month1[tenant_id] = [int(so_far_exact), int(to_end_exact)]
+            else:
+                sums[0] += int(so_far_exact)
+                sums[1] += int(to_end_exact)
+            continue
+        (resource_id, provider_id, kind, name, tenant_id, _, _, _, so_far_ms, to_end_ms, attrs, age, month_length,
+         older_currency, monthly, rated_ms, partial) = row
+        who = (str(resource_id), provider_id, name, kind, tenant_id)  # a resource priced one by one
+        if age is not None:  # rated by an older full month, or by a partial one (rated_ms < its length)
             found_currencies.add(older_currency)
             monthly, month_length, rated_ms = int(monthly), int(month_length), int(rated_ms)
             so_far = monthly * min(int(so_far_ms), month_length)
@@ -263,10 +275,9 @@ def build(inputs: Inputs, period: Period, as_of: datetime, quotes: Sequence[Quot
             if not int(partial):
                 add(tenant_id, month_length, so_far, to_end)
                 continue
-            month = period if int(age) == 0 else lookback[int(age) - 1]
             # reduced, so that a tenant's common denominator (lcm of them) stays small
             add_listed(who, PARTIAL_MONTH,
-                       f"{month.label} cost lines {fmt(monthly)} over {_hours(rated_ms)} h alive "
+                       f"{labels[int(age)]} cost lines {fmt(monthly)} over {_hours(rated_ms)} h alive "
                        f"(of {_hours(month_length)} h)", _reduced(so_far, rated_ms), _reduced(to_end, rated_ms))
         else:
             price = _list_price(attrs, month_ms)
@@ -275,6 +286,8 @@ def build(inputs: Inputs, period: Period, as_of: datetime, quotes: Sequence[Quot
                 listed[who[0]] = ResourceEstimate(*who, NO_RATE, "", 0, 0)
                 continue
             add_listed(who, LIST_PRICE, price.words, price.exact(int(so_far_ms)), price.exact(int(to_end_ms)))
+    for tenant_id, (so_far, to_end) in rated_by_month1.items():
+        add(tenant_id, month1_ms, so_far, to_end)
     actual: dict[str | None, int] = {}
     for tenant_id, _, _, line_currency, _, cogs_cents, _, cost_line_count in inputs.actual_rows:
         if int(cost_line_count):
