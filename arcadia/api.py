@@ -22,7 +22,7 @@ from starlette.applications import Starlette
 from starlette.datastructures import QueryParams
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
 from arcadia import analytics, db, embedded, gcpause, jsondoc, report
@@ -42,13 +42,11 @@ _NO_STORE = {"Cache-Control": "no-store"}
 RETRY_AFTER_SECONDS = "5"
 
 
-class _FigureResponse(JSONResponse):
-    """A figure's document written by orjson a chunk of rows at a time (arcadia/jsondoc.py): a large month's
-    accrual is ~30 MB of JSON, which the standard library takes seconds to write and orjson ~50 ms, and as one
-    tree of dicts it would hold ~3× its size in memory. Same bytes' meaning: compact UTF-8."""
-
-    def render(self, content) -> bytes:
-        return jsondoc.dumps(content)
+def _figure_response(document: dict, headers: Mapping[str, str]) -> StreamingResponse:
+    """A figure's document, sent as it is written by orjson a chunk of rows at a time (arcadia/jsondoc.py): a
+    large month's accrual is ~30 MB of JSON; as one tree of dicts it held ~3× that in memory, and as one body
+    its bytes twice. Compact UTF-8 JSON, without a Content-Length (chunked)."""
+    return StreamingResponse(jsondoc.stream(document), media_type="application/json", headers=headers)
 
 
 def _error(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
@@ -156,8 +154,7 @@ class _Api:
             if demo:
                 doc["warnings"] = [*doc.get("warnings", []), DEMO_WARNING]
                 headers[DEMO_HEADER] = "demo data, no login"
-            with gcpause.paused():
-                return _FigureResponse(doc, headers=headers)
+            return _figure_response(doc, headers)
 
         serve.__name__ = figure.__name__.lstrip("_")
         return serve

@@ -151,6 +151,8 @@ def test_the_written_bytes_are_the_documents(demo_sqlite_url):
             jsondoc.CHUNK_ROWS, saved = chunk, jsondoc.CHUNK_ROWS
             try:
                 assert jsondoc.dumps(document) == orjson.dumps(whole)
+                pieces = list(jsondoc.stream(document, at_least=100))
+                assert b"".join(pieces) == orjson.dumps(whole) and all(len(p) >= 100 for p in pieces[:-1])
             finally:
                 jsondoc.CHUNK_ROWS = saved
 
