@@ -410,7 +410,7 @@ def test_api_range_documents_match_the_openapi_schemas(client):
         assert not validator(schema).is_valid(both)  # period XOR from/to
         assert not validator(schema).is_valid({k: v for k, v in both.items() if k not in ("period", "to")})
     parameters = {p["name"]: p for p in openapi_document()["paths"][MARGIN]["get"]["parameters"]}
-    assert set(parameters) == {"period", "from", "to"} and not any(p["required"] for p in parameters.values())
+    assert set(parameters) == {"period", "from", "to", "tenant"} and not any(p["required"] for p in parameters.values())
     assert parameters["from"]["schema"]["pattern"] == parameters["period"]["schema"]["pattern"]
     assert "unless" in parameters["period"]["description"]
 
