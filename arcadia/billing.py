@@ -109,10 +109,9 @@ def active_subscriptions(conn: sa.Connection, start: datetime, end: datetime) ->
             conn, "active_subscription_items", window_start=start, window_end=end):
         if items not in lists:
             lists[items] = _items(items, catalog, shapes)
-        subs.append(Subscription(
-            id=str(sub_id), tenant_id=tenant_id, deployment_id=None if deployment_id is None else str(deployment_id),
-            started_at=parse_instant(started_at), ended_at=None if ended_at is None else parse_instant(ended_at),
-            currency=currency, items=lists[items],
+        subs.append(Subscription(  # by position: tens of thousands of these, and keywords cost more
+            str(sub_id), tenant_id, None if deployment_id is None else str(deployment_id), parse_instant(started_at),
+            None if ended_at is None else parse_instant(ended_at), currency, lists[items],
         ))
     return subs
 

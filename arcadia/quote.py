@@ -221,8 +221,9 @@ def quote_all(subs, usage: dict[str, dict[str, int]], period: Period, window_end
     whole_month = (max(0, elapsed_us), month_us)  # (window, month) activity of a subscription active all month
     # Thousands of subscriptions share a few item lists and most are active all month: a list's lines without
     # usage (flat lines priced, metered lines on no usage) are made and checked once per list, currency and
-    # activity, and a subscription only prices its metered lines that have usage.
-    templates: dict[tuple, tuple[tuple[Line, ...], tuple[tuple[int, Item], ...]]] = {}
+    # activity, and a subscription only prices its metered lines that have usage, each item's usage once.
+    templates: dict[tuple, tuple[tuple[Line, ...], tuple[tuple[int, _MeteredLines], ...]]] = {}
+    meters: dict[int, _MeteredLines] = {}
     no_usage: dict[str, int] = {}
     quotes = []
     for sub in subs:
@@ -234,41 +235,60 @@ def quote_all(subs, usage: dict[str, dict[str, int]], period: Period, window_end
         key = (id(sub.items), sub.currency, activity)
         template = templates.get(key)
         if template is None:
-            template = templates[key] = _template(sub, activity, month_us, elapsed_us)
+            template = templates[key] = _template(sub, activity, month_us, elapsed_us, meters)
         lines, metered = template
         used = usage.get(sub.id, no_usage)
         if used and metered:
             lines = list(lines)
-            for position, item in metered:
-                quantity = used.get(item.catalog_item_id)
+            for position, meter in metered:
+                quantity = used.get(meter.catalog_item_id)
                 if quantity is not None:
-                    lines[position] = _metered_line(item, quantity, Decimal(quantity).scaleb(-6), month_us, elapsed_us)
+                    lines[position] = meter.line(quantity)
             lines = tuple(lines)
         quotes.append(Quote(sub, lines))
     return quotes
 
 
-def _template(sub: Subscription, activity: tuple[int, int], month_us: int,
-              elapsed_us: int) -> tuple[tuple[Line, ...], tuple[tuple[int, Item], ...]]:
-    """A subscription's lines on no usage, and its metered items with their positions among the lines."""
+class _MeteredLines:
+    """A per_unit or tiered item's lines over one window, by usage in millionths of a unit: the same usage
+    (zero, a full month of a fixed allowance, a round figure) is priced once and its Line shared."""
+
+    __slots__ = ("item", "catalog_item_id", "month_us", "elapsed_us", "made")
+
+    def __init__(self, item: Item, month_us: int, elapsed_us: int):
+        self.item, self.catalog_item_id = item, item.catalog_item_id
+        self.month_us, self.elapsed_us = month_us, elapsed_us
+        self.made: dict[int, Line] = {}
+
+    def line(self, used: int) -> Line:
+        """The line on `used` millionths of a unit, projected by the run rate."""
+        line = self.made.get(used)
+        if line is None:
+            item = self.item
+            amount = _metered_cents(item, used)
+            projected = half_up_div(amount * self.month_us, self.elapsed_us) if amount and self.elapsed_us > 0 else 0
+            line = self.made[used] = Line(
+                item.catalog_item_id, item.sku, item.name, item.billing_kind, item.pricing_model,
+                Decimal(used).scaleb(-6) if used else ZERO, item.unit_price_micros, amount, projected)
+        return line
+
+
+def _template(sub: Subscription, activity: tuple[int, int], month_us: int, elapsed_us: int,
+              meters: dict[int, _MeteredLines]) -> tuple[tuple[Line, ...], tuple[tuple[int, _MeteredLines], ...]]:
+    """A subscription's lines on no usage, and its metered items' lines by usage with their positions."""
     window_us, month_active_us = activity
     lines, metered = [], []
     for position, item in enumerate(sub.items):
         _check(item, sub)
         if item.metered:
-            metered.append((position, item))
-            lines.append(_metered_line(item, 0, ZERO, month_us, elapsed_us))
+            meter = meters.get(id(item))
+            if meter is None:
+                meter = meters[id(item)] = _MeteredLines(item, month_us, elapsed_us)
+            metered.append((position, meter))
+            lines.append(meter.line(0))
         else:
             lines.append(_flat_line(item, window_us, month_active_us, month_us))
     return tuple(lines), tuple(metered)
-
-
-def _metered_line(item: Item, used: int, quantity: Decimal, month_us: int, elapsed_us: int) -> Line:
-    """A per_unit or tiered line on `used` millionths of a unit (`quantity` units), projected by the run rate."""
-    amount = _metered_cents(item, used)
-    projected = half_up_div(amount * month_us, elapsed_us) if amount and elapsed_us > 0 else 0
-    return Line(item.catalog_item_id, item.sku, item.name, item.billing_kind, item.pricing_model, quantity,
-                item.unit_price_micros, amount, projected)
 
 
 def _check(item: Item, sub: Subscription) -> None:
