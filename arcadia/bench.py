@@ -381,6 +381,7 @@ def run(args) -> int:
     report["row_counts"] = row_counts(engine)
     report["row_counts_method"] = "exact (COUNT(*))"
     report["tenant"] = largest_tenant(projects["live_accrual"])
+    report["accrual_warnings"] = list(projects["live_accrual"].warnings)  # e.g. why there is no estimate
 
     pages = Path(CHROMIUM).exists() if args.pages is None else args.pages
     report.update(_pages(url, period, as_of, report["tenant"]) if pages else
@@ -440,6 +441,8 @@ def print_report(report: dict) -> None:
     print("agree: yes (project, raw SQL and naive, to the cent; the accrual's estimate: project and raw SQL)"
           if report["agree"]
           else f"agree: NO — {len(report['disagreements'])} difference(s), first: {report['disagreements'][0]}")
+    for warning in report["accrual_warnings"]:
+        print(f"the accrual warns: {warning}")
     print(f"peak_rss_mb: {report['peak_rss_mb']} (before the naive runs: {report['peak_rss_mb_before_naive']})")
     print(f"rows ({report['row_counts_method']}): "
           + ", ".join(f"{table} {count:,}" for table, count in report["row_counts"].items()))

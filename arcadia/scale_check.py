@@ -131,6 +131,7 @@ def measure(url: str, period: Period | None, as_of: datetime, repeat: int, chrom
                 "bench_peak_rss_mb": rss, "row_counts": bench.row_counts(engine),
                 "tenant": bench.largest_tenant(projects["live_accrual"])}
         accrual = projects["live_accrual"]
+        size["accrual_warnings"] = list(accrual.warnings)  # e.g. why there is no estimate
         size["accrual_subscriptions"] = len(accrual.quotes)
         size["accrual_lines"] = sum(len(q.lines) for q in accrual.quotes)
     finally:
@@ -246,6 +247,8 @@ def text(report: dict) -> str:
         if size.get("pages"):
             lines.append(f"scale {label} pages (cold, warm ms): " + ", ".join(
                 f"{slug} {_cell(t['cold_ms'])}, {_cell(t['warm_ms'])}" for slug, t in size["pages"].items()))
+    for label, size in report["sizes"].items():
+        lines.extend(f"scale {label}: the accrual warns: {warning}" for warning in size.get("accrual_warnings", ()))
     lines.append("agree: " + ", ".join(
         f"scale {label} " + ("yes" if size["agree"] else f"NO ({len(size['disagreements'])}: "
                                                        f"{size['disagreements'][0]})")

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.benchmark
 
 REPORT_KEYS = {"database", "dialect", "period", "as_of", "repeat", "cpus", "load_average_at_start",
                "load_average_at_end", "figures", "agree", "disagreements", "peak_rss_mb", "peak_rss_mb_before_naive",
-               "row_counts", "row_counts_method", "tenant", "pages", "api", "server_peak_rss_mb", "bulk_load",
+               "row_counts", "row_counts_method", "tenant", "accrual_warnings", "pages", "api", "server_peak_rss_mb", "bulk_load",
                "targets_at", "targets"}
 CONTRACT_TABLES = {"tenants", "cloud_projects", "cloud_deployments", "cloud_resources", "cloud_cost_lines",
                    "catalog_items", "subscriptions", "subscription_items", "usage_records", "tenant_invoices",
