@@ -108,10 +108,16 @@ CREATE INDEX IF NOT EXISTS ix_agg_pnl_deployment_empty ON agg_pnl_deployment (pe
 -- was written; last written), and per provider invoice and month the same coverage. Minimum and maximum do not
 -- subtract: a delete or update recomputes the groups it touched from the raw lines (by the indexes on
 -- resource_id and on provider_invoice_id).
+-- A resource-month row also carries what the estimate needs of its resource, so that it joins no table of
+-- hundreds of thousands of rows: the resource's tenant (COALESCE(deployment.tenant_id, resource.tenant_id)),
+-- first_seen_at and deleted_at, and next_through: where its lines of the next month stop (the latest end or
+-- write, never past the latest write), NULL without any; kept by the cost-line triggers and by row triggers on
+-- resources and deployments.
 CREATE TABLE IF NOT EXISTS agg_cost_resource (
     period date NOT NULL, resource_id uuid NOT NULL, currency text NOT NULL,
     amount_cents numeric NOT NULL, line_count bigint NOT NULL, first_start_at timestamptz,
-    last_end_at timestamptz NOT NULL, last_written_end_at timestamptz NOT NULL, last_inserted_at timestamptz NOT NULL);
+    last_end_at timestamptz NOT NULL, last_written_end_at timestamptz NOT NULL, last_inserted_at timestamptz NOT NULL,
+    tenant_id text, first_seen_at timestamptz, deleted_at timestamptz, next_through timestamptz);
 CREATE UNIQUE INDEX IF NOT EXISTS uq_agg_cost_resource ON agg_cost_resource (period, resource_id, currency);
 CREATE INDEX IF NOT EXISTS ix_agg_cost_resource_resource ON agg_cost_resource (resource_id, period);
 
@@ -260,13 +266,21 @@ class Extremes(NamedTuple):
         return (f"DELETE FROM {self.table} AS a USING {groups} AS k WHERE {same};\n"
                 + self._select(f"{self.source} AS x JOIN {groups} AS k ON {self.match}") + ";\n")
 
+    @property
+    def columns(self) -> list[str]:
+        return [*self.keys, *self.values]
+
+    def grouped(self, rows: str) -> str:
+        """SELECT the groups of `rows` (a FROM clause whose row is `x`); ordered by their keys, the order in which
+        concurrent writers lock aggregate rows."""
+        exprs = [*(f"{e} AS {c}" for c, e in self.keys.items()), *(f"{f}({e}) AS {c}" for c, (f, e) in self.values.items())]
+        positions = ", ".join(str(n) for n in range(1, len(self.keys) + 1))
+        return (f"SELECT {', '.join(exprs)}\nFROM {rows}\nWHERE {self.where}\n"
+                f"GROUP BY {positions} ORDER BY {positions}\n")
+
     def _select(self, rows: str) -> str:
         """INSERT … SELECT the groups of `rows` (a FROM clause whose row is `x`)."""
-        columns = [*self.keys, *self.values]
-        exprs = [*self.keys.values(), *(f"{f}({e})" for f, e in self.values.values())]
-        positions = ", ".join(str(n) for n in range(1, len(self.keys) + 1))
-        return (f"INSERT INTO {self.table} AS a ({', '.join(columns)})\nSELECT {', '.join(exprs)}\nFROM {rows}\n"
-                f"WHERE {self.where}\nGROUP BY {positions} ORDER BY {positions}\n")
+        return f"INSERT INTO {self.table} AS a ({', '.join(self.columns)})\n" + self.grouped(rows)
 
 
 _LINE_MONTH_END = "(CAST(date_trunc('month', x.period) AS date) + INTERVAL '1 month') AT TIME ZONE 'UTC'"
@@ -290,6 +304,51 @@ EXTREMES: dict[str, list[Extremes]] = {
                  f"x.provider_invoice_id = k.provider_invoice_id AND {_IN_MONTH}"),
     ],
 }
+
+# The carried columns of agg_cost_resource, for the rows of `{keys}` (resource_id, period pairs) and of the month
+# before them (whose next_through their lines decide).
+CARRY_MONTHS = (
+    "UPDATE agg_cost_resource AS a SET tenant_id = v.tenant_id, first_seen_at = v.first_seen_at, "
+    "deleted_at = v.deleted_at, next_through = v.next_through\n"
+    "FROM (SELECT g.resource_id, g.period, COALESCE(d.tenant_id, r.tenant_id) AS tenant_id, r.first_seen_at, "
+    "r.deleted_at, (SELECT LEAST(MAX(n.last_written_end_at), MAX(n.last_inserted_at)) FROM agg_cost_resource AS n "
+    "WHERE n.resource_id = g.resource_id AND n.period = CAST(g.period + INTERVAL '1 month' AS date)) AS next_through\n"
+    "      FROM (SELECT DISTINCT k.resource_id, m.period FROM ({keys}) AS k CROSS JOIN LATERAL "
+    "(VALUES (k.period), (CAST(k.period - INTERVAL '1 month' AS date))) AS m (period)) AS g\n"
+    "      JOIN cloud_resources AS r ON r.id = g.resource_id LEFT JOIN cloud_deployments AS d ON d.id = r.deployment_id"
+    ") AS v\n"
+    "WHERE a.resource_id = v.resource_id AND a.period = v.period AND (a.tenant_id, a.first_seen_at, a.deleted_at, "
+    "a.next_through) IS DISTINCT FROM (v.tenant_id, v.first_seen_at, v.deleted_at, v.next_through);\n"
+)
+_CHANGED_RESOURCE_MONTHS = (f"SELECT x.resource_id, {MONTH} AS period FROM {{delta}} AS x "
+                            "WHERE x.resource_id IS NOT NULL")
+
+
+def _fill_cost_resource() -> str:
+    """agg_cost_resource from all the raw lines at once (a rebuild), its carried columns joined in, not updated after."""
+    extremes = EXTREMES["cloud_cost_lines"][0]
+    return (
+        f"INSERT INTO agg_cost_resource ({', '.join(extremes.columns)}, tenant_id, first_seen_at, deleted_at, "
+        "next_through)\n"
+        f"SELECT b.*, COALESCE(d.tenant_id, r.tenant_id), r.first_seen_at, r.deleted_at, nx.through\n"
+        f"FROM ({extremes.grouped('cloud_cost_lines AS x')}) AS b\n"
+        "LEFT JOIN cloud_resources AS r ON r.id = b.resource_id LEFT JOIN cloud_deployments AS d ON d.id = r.deployment_id\n"
+        f"LEFT JOIN (SELECT x.resource_id, CAST({MONTH} - INTERVAL '1 month' AS date) AS period, "
+        "LEAST(MAX(COALESCE(x.end_at, x.inserted_at)), MAX(x.inserted_at)) AS through FROM cloud_cost_lines AS x "
+        "WHERE x.resource_id IS NOT NULL GROUP BY 1, 2) AS nx ON nx.resource_id = b.resource_id AND nx.period = b.period\n"
+        "ORDER BY 1, 2, 3;\n"  # a month's rows together: the estimate reads a month of them
+    )
+
+
+# A resource's tenant, deployment, first_seen_at or deleted_at changed, or a deployment's tenant: its rows' copies.
+CARRY_RESOURCES = (
+    "UPDATE agg_cost_resource AS a SET tenant_id = v.tenant_id, first_seen_at = v.first_seen_at, "
+    "deleted_at = v.deleted_at\n"
+    "FROM (SELECT r.id, COALESCE(d.tenant_id, r.tenant_id) AS tenant_id, r.first_seen_at, r.deleted_at "
+    "FROM cloud_resources AS r LEFT JOIN cloud_deployments AS d ON d.id = r.deployment_id WHERE r.id IN ({ids})) AS v\n"
+    "WHERE a.resource_id = v.id AND (a.tenant_id, a.first_seen_at, a.deleted_at) "
+    "IS DISTINCT FROM (v.tenant_id, v.first_seen_at, v.deleted_at);\n"
+)
 
 DELTAS = {
     "INSERT": "(SELECT n.*, 1 AS sign FROM new_rows AS n)",
@@ -322,6 +381,8 @@ def _statement_triggers(table: str) -> str:
         body = "".join(s.replace("{delta}", delta) for s in SOURCES[table])
         for extremes in EXTREMES.get(table, ()):
             body += extremes.insert(delta) if op == "INSERT" else extremes.recompute(delta)
+        if table == "cloud_cost_lines":
+            body += CARRY_MONTHS.replace("{keys}", _CHANGED_RESOURCE_MONTHS.replace("{delta}", delta))
         sql.append(
             f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $fn$\nBEGIN\n{body}"
             "RETURN NULL;\nEND\n$fn$;\n"
@@ -452,7 +513,15 @@ ROW_TRIGGERS = (
                  (_TENANT_COGS_MOVE + _DEPLOYMENT_COGS_MOVE).replace("{moves}", RESOURCE_MOVES))
     + _row_trigger("arcadia_agg_deployment_moved", "cloud_deployments", "id, tenant_id",
                    "OLD.tenant_id IS DISTINCT FROM NEW.tenant_id OR OLD.id IS DISTINCT FROM NEW.id",
-                   _TENANT_COGS_MOVE.replace("{moves}", DEPLOYMENT_MOVES))
+                   _TENANT_COGS_MOVE.replace("{moves}", DEPLOYMENT_MOVES)
+                   + CARRY_RESOURCES.replace("{ids}", "SELECT m.id FROM cloud_resources AS m "
+                                                      "WHERE m.deployment_id IN (OLD.id, NEW.id)"))
+    + _row_trigger("arcadia_agg_resource_carried", "cloud_resources",
+                   "id, tenant_id, deployment_id, first_seen_at, deleted_at",
+                   "OLD.tenant_id IS DISTINCT FROM NEW.tenant_id OR OLD.deployment_id IS DISTINCT FROM NEW.deployment_id "
+                   "OR OLD.first_seen_at IS DISTINCT FROM NEW.first_seen_at "
+                   "OR OLD.deleted_at IS DISTINCT FROM NEW.deleted_at OR OLD.id IS DISTINCT FROM NEW.id",
+                   CARRY_RESOURCES.replace("{ids}", "NEW.id"))
     + _row_trigger("arcadia_agg_invoice_moved", "tenant_invoices", "id, status, period, tenant_id, currency",
                    "(OLD.status = 'void') IS DISTINCT FROM (NEW.status = 'void') OR OLD.period IS DISTINCT FROM NEW.period "
                    "OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id OR OLD.currency IS DISTINCT FROM NEW.currency "
@@ -475,7 +544,8 @@ def rebuild_sql() -> str:
     whole = "(SELECT t.*, 1 AS sign FROM {table} AS t)"
     clear = f"TRUNCATE {', '.join(AGGREGATES)};\n"
     fills = "".join(s.replace("{delta}", whole.format(table=table)) for table, stmts in SOURCES.items() for s in stmts)
-    fills += "".join(e.insert(table) for table, extremes in EXTREMES.items() for e in extremes)
+    fills += _fill_cost_resource() + "".join(e.insert(table) for table, extremes in EXTREMES.items()
+                                             for e in extremes if e.table != "agg_cost_resource")
     lists = f"INSERT INTO agg_subscription_items (subscription_id, items) {ITEM_LIST}GROUP BY si.subscription_id;\n"
     return clear + fills + lists
 

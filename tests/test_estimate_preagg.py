@@ -4,7 +4,8 @@ read from the raw cost lines, on PostgreSQL, whatever other programs write with 
 The estimate depends on more than sums: how far each resource's lines run (the latest end_at, a line without one
 running to the month's end), when they were written (inserted_at), which month is a resource's full or partial
 month, and where the month's own lines (a daily preview) stop. Random resources and cost lines over the month and
-the three before it, then random plain-SQL changes to exactly those columns; after each, the aggregate tables equal
+the three before it, then random plain-SQL changes to exactly those columns and to the resources' lifetimes and
+owners (which the per-resource rows carry); after each, the aggregate tables equal
 a rebuild from the raw rows and the estimate (live, and as a backtest that ignores the month's own lines) is equal,
 field for field, both ways.
 """
@@ -57,7 +58,10 @@ def datasets(draw):
         resources.append({
             "id": _id(), "provider": "digitalocean", "provider_id": f"p{i}", "kind": "droplet", "name": f"r{i}",
             "status": "active", "tenant_id": draw(st.sampled_from(TENANTS)), "deployment_id": dep["id"] if dep else None,
-            "first_seen_at": first, "last_seen_at": max(first, MONTH.start_at + timedelta(days=2)),
+            # some the inventory last saw before the month, with no deletion recorded: gone, not alive
+            "first_seen_at": first,
+            "last_seen_at": max(first, draw(st.sampled_from([MONTH.start_at + timedelta(days=2),
+                                                                MONTH.start_at - timedelta(days=3)]))),
             "deleted_at": None if deleted is None else max(deleted, first),
             "attrs": draw(st.sampled_from([{}, {"price_hourly": "0.01"}])),
         })
@@ -93,6 +97,13 @@ CHANGES = [
     " '2026-06-01', r.id, 'droplet', 'x', 'preview {n}', 100 * {d}, 'USD', NULL, TIMESTAMPTZ '2026-06-0{d} 06:00:00+00'"
     " FROM cloud_resources r",
     "UPDATE cloud_resources SET deleted_at = TIMESTAMPTZ '2026-0{m}-0{d} 12:00:00+00' WHERE provider_id = 'p{r}'",
+    "UPDATE cloud_resources SET deleted_at = NULL WHERE provider_id = 'p{r}'",
+    "UPDATE cloud_resources SET last_seen_at = TIMESTAMPTZ '2026-0{m}-0{d} 00:00:00+00' WHERE provider_id = 'p{r}'",
+    "UPDATE cloud_resources SET first_seen_at = TIMESTAMPTZ '2026-0{m}-0{d} 00:00:00+00' WHERE provider_id = 'p{r}'",
+    "UPDATE cloud_resources SET tenant_id = 'zeta', deployment_id = NULL WHERE provider_id = 'p{r}'",
+    "UPDATE cloud_resources SET deployment_id = (SELECT id FROM cloud_deployments ORDER BY id LIMIT 1)"
+    " WHERE provider_id = 'p{r}'",
+    "UPDATE cloud_deployments SET tenant_id = CASE WHEN tenant_id = 'acme' THEN 'zeta' ELSE 'acme' END",
     "TRUNCATE cloud_cost_lines",
 ]
 
