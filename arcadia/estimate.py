@@ -48,6 +48,7 @@ from arcadia.money import fmt, half_up_div, margin_pct
 from arcadia.period import UTC, Period, parse_instant
 from arcadia.quote import Quote
 
+WORK_MEM = "32MB"  # PostgreSQL's work_mem for the estimate's read
 LOOKBACK_MONTHS = 3  # how far back a full (or partial) month is looked for (queries/estimate/costs.sql reads three)
 COGS_METHOD = ("run rate per resource alive this month: its last full month of cost lines (of the 3 before) "
                "prorated by the time alive, capped at that month; else its last partial month of cost lines "
@@ -191,6 +192,10 @@ def read(conn: sa.Connection, period: Period, as_of: datetime, known_cost: bool 
     lines are ignored and the whole month is modelled from the inventory as known at as_of (deletions after it
     unknown): what the model alone would have said then, to set against the month's final invoice."""
     own = period.end if known_cost else period.start  # an empty range of months reads none of its lines
+    if conn.dialect.name == "postgresql":
+        # Its hash tables and sorts hold a row per alive resource (hundreds of thousands at a large reseller):
+        # in memory, not spilled to disk at the server's default 4 MB, for the rest of this read-only transaction.
+        conn.exec_driver_sql(f"SET LOCAL work_mem = '{WORK_MEM}'")
     actual = _actual(fetch_rows(conn, "estimate/actual_through", month_start=period.start, month_end=own))
     binds = {"window_start": period.start_at, "window_end": as_of, "period_end": period.end_at,
              "window_start_ms": _epoch_ms(period.start_at), "window_end_ms": _epoch_ms(as_of),
