@@ -11,7 +11,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from arcadia import schema, usage_parts
-from arcadia.db import fetch, fetch_rows, uses_preaggregates
+from arcadia.db import fetch, fetch_rows, fetch_tuples, uses_preaggregates
 from arcadia.errors import DataError, InputError, MixedCurrencyError
 from arcadia.period import Period, parse_instant
 from arcadia.quote import PRICING_MODELS, Item, Quote, Subscription, Tier, quote_all
@@ -105,7 +105,7 @@ def active_subscriptions(conn: sa.Connection, start: datetime, end: datetime) ->
     shapes: dict[tuple, Item] = {}
     lists: dict[str | None, tuple[Item, ...]] = {None: ()}
     subs = []
-    for sub_id, tenant_id, deployment_id, started_at, ended_at, currency, items in fetch_rows(
+    for sub_id, tenant_id, deployment_id, started_at, ended_at, currency, items in fetch_tuples(
             conn, "active_subscription_items", window_start=start, window_end=end):
         if items not in lists:
             lists[items] = _items(items, catalog, shapes)
@@ -160,12 +160,12 @@ def usage_totals(conn: sa.Connection, start: datetime, end: datetime) -> dict[st
     """
     start, end = parse_instant(start), parse_instant(end)
     if uses_preaggregates(conn):
-        rows = fetch_rows(conn, "usage_parts", **usage_parts.binds(usage_parts.plan(start, end)))
+        rows = fetch_tuples(conn, "usage_parts", **usage_parts.binds(usage_parts.plan(start, end)))
     elif conn.dialect.name == "sqlite":  # compared as UTC text to the microsecond (queries/sqlite/usage_totals.sql)
-        rows = fetch_rows(conn, "usage_totals", window_start=f"{start:%Y-%m-%d %H:%M:%S.%f}",
+        rows = fetch_tuples(conn, "usage_totals", window_start=f"{start:%Y-%m-%d %H:%M:%S.%f}",
                           window_end=f"{end:%Y-%m-%d %H:%M:%S.%f}")
     else:
-        rows = fetch_rows(conn, "usage_totals", window_start=start, window_end=end)
+        rows = fetch_tuples(conn, "usage_totals", window_start=start, window_end=end)
     totals: dict[str, dict[str, int]] = defaultdict(dict)
     for subscription_id, catalog_item_id, quantity_micros in rows:
         totals[subscription_id][catalog_item_id] = quantity_micros

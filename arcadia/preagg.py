@@ -29,7 +29,7 @@ The aggregates (all amounts in cents, months as first-of-month dates):
 | agg_revenue_deployment | month, deployment, invoice tenant, currency | deployment_pnl |
 | agg_revenue_kind | month, billing kind, currency | revenue_by_kind |
 | agg_pnl_deployment | month, deployment, currency (revenue and COGS side by side) | deployment_pnl |
-| agg_usage_hour / _day / _month | subscription, catalog item, UTC hour / day / month | usage_parts (accrual, rollup) |
+| agg_usage_hour / _quarter_day / _day / _month | subscription, catalog item, UTC hour / 6 h / day / month | usage_parts |
 | agg_subscription_items | subscription: its item list as text | active_subscription_items (live accrual) |
 
 Needs PostgreSQL 15 or newer (unique indexes with NULLS NOT DISTINCT).
@@ -75,13 +75,22 @@ CREATE UNIQUE INDEX IF NOT EXISTS uq_agg_revenue_kind
     ON agg_revenue_kind (period, billing_kind, currency) NULLS NOT DISTINCT;
 CREATE INDEX IF NOT EXISTS ix_agg_revenue_kind_empty ON agg_revenue_kind (period) WHERE line_count = 0;
 
--- Usage per UTC hour: with the days and months below, the live accrual reads at most an hour of raw readings at
--- each edge of its window (arcadia/usage_parts.py). `hour` is the hour's first instant.
+-- Usage per UTC hour and per quarter of a UTC day (00-06, 06-12, 12-18, 18-24 h): with the days and months below,
+-- the live accrual reads less than an hour of raw readings at each edge of its window, and at most a few hours'
+-- and quarters' aggregate rows (arcadia/usage_parts.py). `hour` and `quarter_start` are the span's first instant.
 CREATE TABLE IF NOT EXISTS agg_usage_hour (
     subscription_id uuid NOT NULL, catalog_item_id uuid NOT NULL, hour timestamptz NOT NULL,
     quantity numeric NOT NULL, reading_count bigint NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS uq_agg_usage_hour ON agg_usage_hour (hour, subscription_id, catalog_item_id);
 CREATE INDEX IF NOT EXISTS ix_agg_usage_hour_empty ON agg_usage_hour (hour) WHERE reading_count = 0;
+
+CREATE TABLE IF NOT EXISTS agg_usage_quarter_day (
+    subscription_id uuid NOT NULL, catalog_item_id uuid NOT NULL, quarter_start timestamptz NOT NULL,
+    quantity numeric NOT NULL, reading_count bigint NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS uq_agg_usage_quarter_day
+    ON agg_usage_quarter_day (quarter_start, subscription_id, catalog_item_id);
+CREATE INDEX IF NOT EXISTS ix_agg_usage_quarter_day_empty ON agg_usage_quarter_day (quarter_start)
+    WHERE reading_count = 0;
 
 CREATE TABLE IF NOT EXISTS agg_usage_day (
     subscription_id uuid NOT NULL, catalog_item_id uuid NOT NULL, day date NOT NULL,
@@ -141,8 +150,8 @@ ALTER TABLE agg_pnl_deployment ALTER COLUMN revenue_cents TYPE numeric, ALTER CO
 """
 
 AGGREGATES = ["agg_cost_tenant", "agg_cost_kind", "agg_invoice", "agg_revenue_deployment", "agg_revenue_kind",
-              "agg_pnl_deployment", "agg_usage_hour", "agg_usage_day", "agg_usage_month", "agg_subscription_items",
-              "agg_cost_resource", "agg_cost_invoice"]
+              "agg_pnl_deployment", "agg_usage_hour", "agg_usage_quarter_day", "agg_usage_day", "agg_usage_month",
+              "agg_subscription_items", "agg_cost_resource", "agg_cost_invoice"]
 
 
 def _upsert(table: str, keys: list[str], values: dict[str, str], count: str, source: str) -> str:
@@ -223,6 +232,11 @@ SOURCES: dict[str, list[str]] = {
                 {"quantity": "numeric", "reading_count": "bigint"}, "reading_count",
                 "SELECT date_trunc('hour', x.recorded_at, 'UTC') AS hour, x.subscription_id, x.catalog_item_id, "
                 "x.sign * x.quantity AS quantity, x.sign AS reading_count FROM {delta} AS x"),
+        _upsert("agg_usage_quarter_day", ["quarter_start", "subscription_id", "catalog_item_id"],
+                {"quantity": "numeric", "reading_count": "bigint"}, "reading_count",
+                "SELECT date_bin('6 hours', x.recorded_at, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS quarter_start, "
+                "x.subscription_id, x.catalog_item_id, x.sign * x.quantity AS quantity, x.sign AS reading_count "
+                "FROM {delta} AS x"),
         _upsert("agg_usage_day", ["day", "subscription_id", "catalog_item_id"],
                 {"quantity": "numeric", "reading_count": "bigint"}, "reading_count",
                 "SELECT CAST(x.recorded_at AT TIME ZONE 'UTC' AS date) AS day, x.subscription_id, x.catalog_item_id, "
@@ -370,7 +384,8 @@ TRUNCATES = {
     "tenant_invoices": "DELETE FROM agg_invoice;\nDELETE FROM agg_revenue_deployment;\nDELETE FROM agg_revenue_kind;\n"
                        + _CLEAR_REVENUE,
     "tenant_invoice_lines": "DELETE FROM agg_revenue_deployment;\nDELETE FROM agg_revenue_kind;\n" + _CLEAR_REVENUE,
-    "usage_records": "DELETE FROM agg_usage_hour;\nDELETE FROM agg_usage_day;\nDELETE FROM agg_usage_month;\n",
+    "usage_records": "DELETE FROM agg_usage_hour;\nDELETE FROM agg_usage_quarter_day;\nDELETE FROM agg_usage_day;\n"
+                     "DELETE FROM agg_usage_month;\n",
 }
 
 

@@ -1,12 +1,12 @@
 """Usage in a window, read from the pre-aggregates by a plan of signed parts (arcadia/usage_parts.py).
 
 1. The plan: its parts add up to exactly the window at every instant, each part is aligned to its level, and
-   the raw readings it reads lie within an hour of an edge, whatever the edges (table of windows, then
-   Hypothesis on random ones).
+   the raw readings it reads lie within an hour of an edge, whatever the edges; at most 2 quarters of a day and
+   3 hours of aggregate rows at an edge (table of windows, then Hypothesis on random ones).
 2. billing.usage_totals equals a sum in Python over the readings written, on both databases, for windows whose
    edges fall on a month start or end, a day, an exact hour, a minute, a second or a microsecond, with readings
    at, just before and just after every edge (written in several ISO forms, as other programs write them).
-3. On PostgreSQL the hour, day and month aggregates equal the raw readings grouped in Python after random
+3. On PostgreSQL the hour, quarter-day, day and month aggregates equal the raw readings grouped in Python after random
    plain-SQL inserts, updates, deletes and truncates (some in sessions whose time zone is not UTC).
 """
 
@@ -54,6 +54,8 @@ def aligned(part: Part) -> bool:
         return all(b == Period.of(b.date()).start_at for b in bounds)
     if part.level == "day":
         return all(b == b.replace(hour=0, minute=0, second=0, microsecond=0) for b in bounds)
+    if part.level == "quarter_day":
+        return all(b == b.replace(hour=b.hour // 6 * 6, minute=0, second=0, microsecond=0) for b in bounds)
     return all(b == b.replace(minute=0, second=0, microsecond=0) for b in bounds)
 
 
@@ -85,19 +87,25 @@ def assert_plan_is_exact_and_bounded(start: datetime, end: datetime) -> list[Par
         assert part.start < part.end and part.sign != 0 and aligned(part), part
         if part.level == "raw":
             assert within_the_hours_of_the_edges(part, start, end), part
-    raw_read = sum((p.end - p.start for p in parts if p.level == "raw"), timedelta(0))
-    assert raw_read < 2 * HOUR
+    def read(level):
+        return sum((abs(p.sign) * (p.end - p.start) for p in parts if p.level == level), timedelta(0))
+
+    assert read("raw") < 2 * HOUR and read("hour") <= 2 * 3 * HOUR and read("quarter_day") <= 2 * 2 * 6 * HOUR
     return parts
 
 
 # (window, the parts expected: level and sign, start, end). The accrual's windows start at the month's start.
 PLANS = [
     ("an instant early in the month: forward", "2026-12-01T00:00Z", "2026-12-03T07:30Z",
-     [("day", 1, "2026-12-01T00:00Z", "2026-12-03T00:00Z"), ("hour", 1, "2026-12-03T00:00Z", "2026-12-03T07:00Z"),
-      ("raw", 1, "2026-12-03T07:00Z", "2026-12-03T07:30Z")]),
-    ("a minute before the hour: the hour less that minute", "2026-12-01T00:00Z", "2026-12-05T11:59Z",
-     [("day", 1, "2026-12-01T00:00Z", "2026-12-05T00:00Z"), ("hour", 1, "2026-12-05T00:00Z", "2026-12-05T12:00Z"),
+     [("day", 1, "2026-12-01T00:00Z", "2026-12-03T00:00Z"), ("quarter_day", 1, "2026-12-03T00:00Z", "2026-12-03T06:00Z"),
+      ("hour", 1, "2026-12-03T06:00Z", "2026-12-03T07:00Z"), ("raw", 1, "2026-12-03T07:00Z", "2026-12-03T07:30Z")]),
+    ("a minute before noon: two quarters less that minute", "2026-12-01T00:00Z", "2026-12-05T11:59Z",
+     [("day", 1, "2026-12-01T00:00Z", "2026-12-05T00:00Z"), ("quarter_day", 1, "2026-12-05T00:00Z", "2026-12-05T12:00Z"),
       ("raw", -1, "2026-12-05T11:59Z", "2026-12-05T12:00Z")]),
+    ("late afternoon: the whole day less its evening quarter, an hour and 40 minutes", "2026-12-01T00:00Z",
+     "2026-12-16T16:20Z",
+     [("day", 1, "2026-12-01T00:00Z", "2026-12-17T00:00Z"), ("quarter_day", -1, "2026-12-16T18:00Z", "2026-12-17T00:00Z"),
+      ("hour", -1, "2026-12-16T17:00Z", "2026-12-16T18:00Z"), ("raw", -1, "2026-12-16T16:20Z", "2026-12-16T17:00Z")]),
     ("just after midnight", "2026-12-01T00:00Z", "2026-12-05T00:10Z",
      [("day", 1, "2026-12-01T00:00Z", "2026-12-05T00:00Z"), ("raw", 1, "2026-12-05T00:00Z", "2026-12-05T00:10Z")]),
     ("late in the month: back from the month's total", "2026-12-01T00:00Z", "2026-12-28T22:10Z",
@@ -106,7 +114,8 @@ PLANS = [
     ("the whole month (the rollup)", "2026-12-01T00:00Z", "2027-01-01T00:00Z",
      [("month", 1, "2026-12-01T00:00Z", "2027-01-01T00:00Z")]),
     ("an exact hour", "2026-12-01T00:00Z", "2026-12-09T05:00Z",
-     [("day", 1, "2026-12-01T00:00Z", "2026-12-09T00:00Z"), ("hour", 1, "2026-12-09T00:00Z", "2026-12-09T05:00Z")]),
+     [("day", 1, "2026-12-01T00:00Z", "2026-12-09T00:00Z"), ("quarter_day", 1, "2026-12-09T00:00Z", "2026-12-09T06:00Z"),
+      ("hour", -1, "2026-12-09T05:00Z", "2026-12-09T06:00Z")]),
     ("within one hour: the readings between the edges only", "2026-12-03T07:30:00.5Z", "2026-12-03T07:45Z",
      [("raw", 1, "2026-12-03T07:30:00.5Z", "2026-12-03T07:45Z")]),
     ("across a month's end", "2026-11-30T23:30Z", "2026-12-01T00:30Z",
@@ -257,14 +266,17 @@ def usage_changes(draw):
 
 
 def grouped_readings(conn: sa.Connection) -> dict[str, list[tuple]]:
-    """The raw readings grouped in Python by UTC hour, day and month (quantity, count): what each aggregate holds."""
-    tables = ("agg_usage_hour", "agg_usage_day", "agg_usage_month")
+    """The raw readings grouped in Python by UTC hour, quarter of a day, day and month (quantity, count): what
+    each aggregate holds."""
+    tables = ("agg_usage_hour", "agg_usage_quarter_day", "agg_usage_day", "agg_usage_month")
     groups = {table: defaultdict(lambda: [Decimal(0), 0]) for table in tables}
     for sub, item, quantity, instant in conn.exec_driver_sql("SELECT CAST(subscription_id AS TEXT), "
                                                              "CAST(catalog_item_id AS TEXT), quantity, recorded_at "
                                                              "FROM usage_records"):
         instant = instant.astimezone(UTC)
         for table, key in (("agg_usage_hour", instant.replace(minute=0, second=0, microsecond=0)),
+                           ("agg_usage_quarter_day", instant.replace(hour=instant.hour // 6 * 6, minute=0, second=0,
+                                                                     microsecond=0)),
                            ("agg_usage_day", instant.date()), ("agg_usage_month", instant.date().replace(day=1))):
             group = groups[table][(key, sub, item)]
             group[0] += quantity
@@ -273,7 +285,8 @@ def grouped_readings(conn: sa.Connection) -> dict[str, list[tuple]]:
 
 
 def aggregate_usage(conn: sa.Connection) -> dict[str, list[tuple]]:
-    columns = {"agg_usage_hour": "hour", "agg_usage_day": "day", "agg_usage_month": "period"}
+    columns = {"agg_usage_hour": "hour", "agg_usage_quarter_day": "quarter_start", "agg_usage_day": "day",
+               "agg_usage_month": "period"}
     rows = {table: conn.exec_driver_sql(f"SELECT {key}, CAST(subscription_id AS TEXT), CAST(catalog_item_id AS TEXT), "
                                         f"quantity, reading_count FROM {table}").all() for table, key in columns.items()}
     return {table: sorted((k.astimezone(UTC) if isinstance(k, datetime) else k, s, i, q, n) for k, s, i, q, n in kept)
@@ -291,7 +304,7 @@ def pg_usage(request, tmp_path):
 
 @SETTINGS
 @given(changes=usage_changes())
-def test_hour_day_and_month_aggregates_equal_the_raw_readings_after_random_changes(pg_usage, changes):
+def test_hour_quarter_day_and_month_aggregates_equal_the_raw_readings_after_random_changes(pg_usage, changes):
     with pg_usage.begin() as conn:
         conn.exec_driver_sql("TRUNCATE usage_records")
     for zone, statement in changes:
