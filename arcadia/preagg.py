@@ -126,7 +126,8 @@ CREATE TABLE IF NOT EXISTS agg_cost_resource (
     period date NOT NULL, resource_id uuid NOT NULL, currency text NOT NULL,
     amount_cents numeric NOT NULL, line_count bigint NOT NULL, first_start_at timestamptz,
     last_end_at timestamptz NOT NULL, last_written_end_at timestamptz NOT NULL, last_inserted_at timestamptz NOT NULL,
-    tenant_id text, first_seen_at timestamptz, deleted_at timestamptz, next_through timestamptz);
+    tenant_id text, first_seen_at timestamptz, deleted_at timestamptz, next_through timestamptz)
+    WITH (fillfactor = 80);  -- room on each page: a daily preview rewrites last month's next_through in place (HOT)
 CREATE UNIQUE INDEX IF NOT EXISTS uq_agg_cost_resource ON agg_cost_resource (period, resource_id, currency);
 CREATE INDEX IF NOT EXISTS ix_agg_cost_resource_resource ON agg_cost_resource (resource_id, period);
 
@@ -267,15 +268,23 @@ class Extremes(NamedTuple):
 
     def insert(self, rows: str) -> str:
         """Add the rows `rows` (the new rows, or the whole table for a rebuild) into the aggregate."""
-        combine = {"SUM": "a.{c} + EXCLUDED.{c}", "COUNT": "a.{c} + EXCLUDED.{c}",
-                   "MIN": "LEAST(a.{c}, EXCLUDED.{c})", "MAX": "GREATEST(a.{c}, EXCLUDED.{c})"}
-        updates = ", ".join(f"{c} = {combine[f].format(c=c)}" for c, (f, _) in self.values.items())
+        updates = ", ".join(f"{c} = {self._combine(f, c)}" for c, (f, _) in self.values.items())
         return self._select(f"{rows} AS x") + f"ON CONFLICT ({', '.join(self.keys)}) DO UPDATE SET {updates};\n"
+
+    @staticmethod
+    def _combine(function: str, column: str) -> str:
+        """An existing row's value with an insert's (EXCLUDED) for an aggregate function."""
+        return {"SUM": "a.{c} + EXCLUDED.{c}", "COUNT": "a.{c} + EXCLUDED.{c}", "MIN": "LEAST(a.{c}, EXCLUDED.{c})",
+                "MAX": "GREATEST(a.{c}, EXCLUDED.{c})"}[function].format(c=column)
+
+    def _groups(self, delta: str) -> str:
+        """The touched groups of a statement's changed rows (`delta`)."""
+        return (f"(SELECT DISTINCT {', '.join(f'{e} AS {c}' for c, e in self.touched.items())} "
+                f"FROM {delta} AS x WHERE {self.where})")
 
     def recompute(self, delta: str) -> str:
         """Recompute from the raw rows every group a statement's changed rows (`delta`: old and new) touched."""
-        groups = (f"(SELECT DISTINCT {', '.join(f'{e} AS {c}' for c, e in self.touched.items())} "
-                  f"FROM {delta} AS x WHERE {self.where})")
+        groups = self._groups(delta)
         same = " AND ".join(f"a.{c} = k.{c}" for c in self.touched)
         return (f"DELETE FROM {self.table} AS a USING {groups} AS k WHERE {same};\n"
                 + self._select(f"{self.source} AS x JOIN {groups} AS k ON {self.match}") + ";\n")
@@ -297,11 +306,56 @@ class Extremes(NamedTuple):
         return f"INSERT INTO {self.table} AS a ({', '.join(self.columns)})\n" + self.grouped(rows)
 
 
+_NEXT_THROUGH = ("SELECT LEAST(MAX(n.last_written_end_at), MAX(n.last_inserted_at)) FROM agg_cost_resource AS n "
+                 "WHERE n.resource_id = {resource} AND n.period = {period}")
+
+
+class CarriedExtremes(Extremes):
+    """agg_cost_resource: Extremes whose rows also carry their resource's tenant, first_seen_at and deleted_at and
+    the next month's next_through, filled in the statement that writes the row (a row written twice costs twice);
+    a change to a month's lines then sets next_through of the month before."""
+
+    def insert(self, rows: str) -> str:
+        return self._carried(f"{rows} AS x") + (
+            f"ON CONFLICT ({', '.join(self.keys)}) DO UPDATE SET "
+            + ", ".join(f"{c} = {self._combine(f, c)}" for c, (f, _) in self.values.items()) + ";\n"
+            + self._month_before(rows))
+
+    def recompute(self, delta: str) -> str:
+        groups = self._groups(delta)
+        same = " AND ".join(f"a.{c} = k.{c}" for c in self.touched)
+        return (f"DELETE FROM {self.table} AS a USING {groups} AS k WHERE {same};\n"
+                + self._carried(f"{self.source} AS x JOIN {groups} AS k ON {self.match}") + ";\n"
+                + self._month_before(delta))
+
+    def _carried(self, rows: str) -> str:
+        """INSERT the groups of `rows` with their carried columns."""
+        next_through = _NEXT_THROUGH.format(resource="b.resource_id",
+                                            period="CAST(b.period + INTERVAL '1 month' AS date)")
+        return (f"INSERT INTO {self.table} AS a ({', '.join(self.columns)}, {', '.join(CARRIED)})\n"
+                f"SELECT b.*, COALESCE(d.tenant_id, r.tenant_id), r.first_seen_at, r.deleted_at, ({next_through})\n"
+                f"FROM ({self.grouped(rows)}) AS b\n"
+                "LEFT JOIN cloud_resources AS r ON r.id = b.resource_id "
+                "LEFT JOIN cloud_deployments AS d ON d.id = r.deployment_id\n"
+                "ORDER BY 1, 2, 3\n")
+
+    def _month_before(self, delta: str) -> str:
+        """next_through of the month before each resource-month the changed rows (`delta`) touched."""
+        through = _NEXT_THROUGH.format(resource="k.resource_id", period="k.period")
+        return ("UPDATE agg_cost_resource AS a SET next_through = v.through\n"
+                f"FROM (SELECT k.resource_id, CAST(k.period - INTERVAL '1 month' AS date) AS period, ({through}) AS through"
+                f"\n      FROM {self._groups(delta)} AS k OFFSET 0) AS v\n"  # OFFSET 0: each lookup made once
+                "WHERE a.resource_id = v.resource_id AND a.period = v.period AND a.next_through IS DISTINCT FROM v.through;\n")
+
+
+CARRIED = ("tenant_id", "first_seen_at", "deleted_at", "next_through")
+
+
 _LINE_MONTH_END = "(CAST(date_trunc('month', x.period) AS date) + INTERVAL '1 month') AT TIME ZONE 'UTC'"
 _IN_MONTH = "x.period >= k.period AND x.period < CAST(k.period + INTERVAL '1 month' AS date)"
 EXTREMES: dict[str, list[Extremes]] = {
     "cloud_cost_lines": [
-        Extremes("agg_cost_resource", "cloud_cost_lines",
+        CarriedExtremes("agg_cost_resource", "cloud_cost_lines",
                  {"period": MONTH, "resource_id": "x.resource_id", "currency": "x.currency"},
                  "x.resource_id IS NOT NULL",
                  {"amount_cents": ("SUM", "x.amount_cents"), "line_count": ("COUNT", "*"),
@@ -319,31 +373,11 @@ EXTREMES: dict[str, list[Extremes]] = {
     ],
 }
 
-# The carried columns of agg_cost_resource, for the rows of `{keys}` (resource_id, period pairs) and of the month
-# before them (whose next_through their lines decide).
-CARRY_MONTHS = (
-    "UPDATE agg_cost_resource AS a SET tenant_id = v.tenant_id, first_seen_at = v.first_seen_at, "
-    "deleted_at = v.deleted_at, next_through = v.next_through\n"
-    "FROM (SELECT g.resource_id, g.period, COALESCE(d.tenant_id, r.tenant_id) AS tenant_id, r.first_seen_at, "
-    "r.deleted_at, (SELECT LEAST(MAX(n.last_written_end_at), MAX(n.last_inserted_at)) FROM agg_cost_resource AS n "
-    "WHERE n.resource_id = g.resource_id AND n.period = CAST(g.period + INTERVAL '1 month' AS date)) AS next_through\n"
-    "      FROM (SELECT DISTINCT k.resource_id, m.period FROM ({keys}) AS k CROSS JOIN LATERAL "
-    "(VALUES (k.period), (CAST(k.period - INTERVAL '1 month' AS date))) AS m (period)) AS g\n"
-    "      JOIN cloud_resources AS r ON r.id = g.resource_id LEFT JOIN cloud_deployments AS d ON d.id = r.deployment_id"
-    ") AS v\n"
-    "WHERE a.resource_id = v.resource_id AND a.period = v.period AND (a.tenant_id, a.first_seen_at, a.deleted_at, "
-    "a.next_through) IS DISTINCT FROM (v.tenant_id, v.first_seen_at, v.deleted_at, v.next_through);\n"
-)
-_CHANGED_RESOURCE_MONTHS = (f"SELECT x.resource_id, {MONTH} AS period FROM {{delta}} AS x "
-                            "WHERE x.resource_id IS NOT NULL")
-
-
 def _fill_cost_resource() -> str:
     """agg_cost_resource from all the raw lines at once (a rebuild), its carried columns joined in, not updated after."""
     extremes = EXTREMES["cloud_cost_lines"][0]
     return (
-        f"INSERT INTO agg_cost_resource ({', '.join(extremes.columns)}, tenant_id, first_seen_at, deleted_at, "
-        "next_through)\n"
+        f"INSERT INTO agg_cost_resource ({', '.join(extremes.columns)}, {', '.join(CARRIED)})\n"
         f"SELECT b.*, COALESCE(d.tenant_id, r.tenant_id), r.first_seen_at, r.deleted_at, nx.through\n"
         f"FROM ({extremes.grouped('cloud_cost_lines AS x')}) AS b\n"
         "LEFT JOIN cloud_resources AS r ON r.id = b.resource_id LEFT JOIN cloud_deployments AS d ON d.id = r.deployment_id\n"
@@ -396,8 +430,6 @@ def _statement_triggers(table: str) -> str:
         body = "".join(s.replace("{delta}", delta) for s in SOURCES[table])
         for extremes in EXTREMES.get(table, ()):
             body += extremes.insert(delta) if op == "INSERT" else extremes.recompute(delta)
-        if table == "cloud_cost_lines":
-            body += CARRY_MONTHS.replace("{keys}", _CHANGED_RESOURCE_MONTHS.replace("{delta}", delta))
         sql.append(
             f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $fn$\nBEGIN\n{body}"
             "RETURN NULL;\nEND\n$fn$;\n"
