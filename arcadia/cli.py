@@ -7,6 +7,8 @@ import os
 import sys
 from datetime import datetime
 
+import sqlalchemy as sa
+
 from arcadia import analytics, report
 from arcadia.db import database_url, describe, engine_for, is_demo
 from arcadia.embedded import get_engine
@@ -325,7 +327,11 @@ def run(args) -> int:
 
         with connect(engine):  # unreachable: a clear error before any DDL
             pass
-        create_all(engine)
+        try:
+            create_all(engine)
+        except sa.exc.DBAPIError as exc:  # e.g. no privilege, or a table of that name in another shape
+            reason = (str(exc.orig).strip().splitlines() or ["the database refused"])[0]
+            raise ArcadiaError(f"db init failed on {describe(str(engine.url))}: {reason}") from None
         print(f"schema ready on {describe(str(engine.url))}")
         return EXIT_OK
     if args.command == "demo":

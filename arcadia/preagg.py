@@ -128,6 +128,10 @@ CREATE TABLE IF NOT EXISTS agg_cost_resource (
     last_end_at timestamptz NOT NULL, last_written_end_at timestamptz NOT NULL, last_inserted_at timestamptz NOT NULL,
     tenant_id text, first_seen_at timestamptz, deleted_at timestamptz, next_through timestamptz)
     WITH (fillfactor = 80);  -- room on each page: a daily preview rewrites last month's next_through in place (HOT)
+-- (A table made by an earlier build of this issue lacks the carried columns: added empty, filled by the rebuild.)
+ALTER TABLE agg_cost_resource ADD COLUMN IF NOT EXISTS tenant_id text, ADD COLUMN IF NOT EXISTS first_seen_at timestamptz,
+    ADD COLUMN IF NOT EXISTS deleted_at timestamptz, ADD COLUMN IF NOT EXISTS next_through timestamptz;
+ALTER TABLE agg_cost_resource SET (fillfactor = 80);
 CREATE UNIQUE INDEX IF NOT EXISTS uq_agg_cost_resource ON agg_cost_resource (period, resource_id, currency);
 CREATE INDEX IF NOT EXISTS ix_agg_cost_resource_resource ON agg_cost_resource (resource_id, period);
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+import sqlalchemy as sa
 
 from arcadia import analytics, coverage, report
 from arcadia.cli import main
@@ -129,6 +130,23 @@ def test_db_init_is_idempotent_and_rollup_works(capsys, tmp_path):
     assert code == 0 and "0 invoice" in out
     code, _, err = run_cli(capsys, "--database-url", url, "rollup", "--period", "2099-01-01")
     assert code == 2 and "not complete" in err
+
+
+def test_db_init_that_the_database_refuses_is_a_message_not_a_traceback(capsys, pg_server_url):
+    """A table of an aggregate's name in another shape (or a role without the privilege) stops db init with the
+    database's reason, exit 1."""
+    engine = sa.create_engine(pg_server_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        conn.exec_driver_sql("CREATE TABLE agg_cost_kind (x integer)")
+    try:
+        code, _, err = run_cli(capsys, "--database-url", pg_server_url, "db", "init")
+        assert code == 1 and err.startswith("error: db init failed on PostgreSQL") and '"period" does not exist' in err
+        assert "Traceback" not in err
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        engine.dispose()
 
 
 def test_uninitialised_database_says_what_to_do(capsys, tmp_path):
