@@ -30,8 +30,9 @@ ACCRUAL = "/api/v1/dashboard/accrual"
 
 
 def token(**claims) -> dict:
+    # Made when the module is collected, used up to the end of the whole suite (25 minutes or more): a day.
     now = int(time.time())
-    payload = {"sub": "someone", "iat": now, "exp": now + 600, **claims}
+    payload = {"sub": "someone", "iat": now, "exp": now + 86_400, **claims}
     return {"Authorization": "Bearer " + jwt.encode(payload, SECRET, algorithm="HS256")}
 
 
