@@ -255,7 +255,6 @@ SOURCES: dict[str, list[str]] = {
 }
 
 
-
 class Extremes(NamedTuple):
     """An aggregate with minimum and maximum columns, which a subtraction cannot undo: an insert widens its rows;
     a delete or update recomputes the groups it touched from the raw rows (of `source`, by an index on `touched`).
@@ -273,7 +272,8 @@ class Extremes(NamedTuple):
     def insert(self, rows: str) -> str:
         """Add the rows `rows` (the new rows, or the whole table for a rebuild) into the aggregate."""
         updates = ", ".join(f"{c} = {self._combine(f, c)}" for c, (f, _) in self.values.items())
-        return self._select(f"{rows} AS x") + f"ON CONFLICT ({', '.join(self.keys)}) DO UPDATE SET {updates};\n"
+        return (self._select(f"{rows} AS x") + f"ON CONFLICT ({', '.join(self.keys)}) DO UPDATE SET {updates};\n"
+                + self._after(rows))
 
     @staticmethod
     def _combine(function: str, column: str) -> str:
@@ -291,7 +291,8 @@ class Extremes(NamedTuple):
         groups = self._groups(delta)
         same = " AND ".join(f"a.{c} = k.{c}" for c in self.touched)
         return (f"DELETE FROM {self.table} AS a USING {groups} AS k WHERE {same};\n"
-                + self._select(f"{self.source} AS x JOIN {groups} AS k ON {self.match}") + ";\n")
+                + self._select(f"{self.source} AS x JOIN {groups} AS k ON {self.match}") + ";\n"
+                + self._after(delta))
 
     @property
     def columns(self) -> list[str]:
@@ -300,7 +301,8 @@ class Extremes(NamedTuple):
     def grouped(self, rows: str) -> str:
         """SELECT the groups of `rows` (a FROM clause whose row is `x`); ordered by their keys, the order in which
         concurrent writers lock aggregate rows."""
-        exprs = [*(f"{e} AS {c}" for c, e in self.keys.items()), *(f"{f}({e}) AS {c}" for c, (f, e) in self.values.items())]
+        exprs = [*(f"{e} AS {c}" for c, e in self.keys.items()),
+                 *(f"{f}({e}) AS {c}" for c, (f, e) in self.values.items())]
         positions = ", ".join(str(n) for n in range(1, len(self.keys) + 1))
         return (f"SELECT {', '.join(exprs)}\nFROM {rows}\nWHERE {self.where}\n"
                 f"GROUP BY {positions} ORDER BY {positions}\n")
@@ -308,6 +310,10 @@ class Extremes(NamedTuple):
     def _select(self, rows: str) -> str:
         """INSERT … SELECT the groups of `rows` (a FROM clause whose row is `x`)."""
         return f"INSERT INTO {self.table} AS a ({', '.join(self.columns)})\n" + self.grouped(rows)
+
+    def _after(self, delta: str) -> str:
+        """What else a statement's changed rows (`delta`) change, once the aggregate is written (nothing here)."""
+        return ""
 
 
 _NEXT_THROUGH = ("SELECT LEAST(MAX(n.last_written_end_at), MAX(n.last_inserted_at)) FROM agg_cost_resource AS n "
@@ -319,31 +325,19 @@ class CarriedExtremes(Extremes):
     the next month's next_through, filled in the statement that writes the row (a row written twice costs twice);
     a change to a month's lines then sets next_through of the month before."""
 
-    def insert(self, rows: str) -> str:
-        return self._carried(f"{rows} AS x") + (
-            f"ON CONFLICT ({', '.join(self.keys)}) DO UPDATE SET "
-            + ", ".join(f"{c} = {self._combine(f, c)}" for c, (f, _) in self.values.items()) + ";\n"
-            + self._month_before(rows))
-
-    def recompute(self, delta: str) -> str:
-        groups = self._groups(delta)
-        same = " AND ".join(f"a.{c} = k.{c}" for c in self.touched)
-        return (f"DELETE FROM {self.table} AS a USING {groups} AS k WHERE {same};\n"
-                + self._carried(f"{self.source} AS x JOIN {groups} AS k ON {self.match}") + ";\n"
-                + self._month_before(delta))
-
-    def _carried(self, rows: str) -> str:
-        """INSERT the groups of `rows` with their carried columns."""
-        next_through = _NEXT_THROUGH.format(resource="b.resource_id",
-                                            period="CAST(b.period + INTERVAL '1 month' AS date)")
+    def _select(self, rows: str, next_through: str = "", joins: str = "") -> str:
+        """INSERT the groups of `rows` with their carried columns; next_through by a lookup per row unless the
+        caller joins it in (`joins`, `next_through`: a rebuild groups it once)."""
+        next_through = next_through or "(" + _NEXT_THROUGH.format(
+            resource="b.resource_id", period="CAST(b.period + INTERVAL '1 month' AS date)") + ")"
         return (f"INSERT INTO {self.table} AS a ({', '.join(self.columns)}, {', '.join(CARRIED)})\n"
-                f"SELECT b.*, COALESCE(d.tenant_id, r.tenant_id), r.first_seen_at, r.deleted_at, ({next_through})\n"
+                f"SELECT b.*, COALESCE(d.tenant_id, r.tenant_id), r.first_seen_at, r.deleted_at, {next_through}\n"
                 f"FROM ({self.grouped(rows)}) AS b\n"
                 "LEFT JOIN cloud_resources AS r ON r.id = b.resource_id "
-                "LEFT JOIN cloud_deployments AS d ON d.id = r.deployment_id\n"
-                "ORDER BY 1, 2, 3\n")
+                f"LEFT JOIN cloud_deployments AS d ON d.id = r.deployment_id\n{joins}"
+                "ORDER BY 1, 2, 3\n")  # a month's rows together (a rebuild): the estimate reads a month of them
 
-    def _month_before(self, delta: str) -> str:
+    def _after(self, delta: str) -> str:
         """next_through of the month before each resource-month the changed rows (`delta`) touched."""
         through = _NEXT_THROUGH.format(resource="k.resource_id", period="k.period")
         return ("UPDATE agg_cost_resource AS a SET next_through = v.through\n"
@@ -360,14 +354,14 @@ _IN_MONTH = "x.period >= k.period AND x.period < CAST(k.period + INTERVAL '1 mon
 EXTREMES: dict[str, list[Extremes]] = {
     "cloud_cost_lines": [
         CarriedExtremes("agg_cost_resource", "cloud_cost_lines",
-                 {"period": MONTH, "resource_id": "x.resource_id", "currency": "x.currency"},
-                 "x.resource_id IS NOT NULL",
-                 {"amount_cents": ("SUM", "x.amount_cents"), "line_count": ("COUNT", "*"),
-                  "first_start_at": ("MIN", "x.start_at"),
-                  "last_end_at": ("MAX", f"COALESCE(x.end_at, {_LINE_MONTH_END})"),
-                  "last_written_end_at": ("MAX", "COALESCE(x.end_at, x.inserted_at)"),
-                  "last_inserted_at": ("MAX", "x.inserted_at")},
-                 {"resource_id": "x.resource_id", "period": MONTH}, f"x.resource_id = k.resource_id AND {_IN_MONTH}"),
+                        {"period": MONTH, "resource_id": "x.resource_id", "currency": "x.currency"},
+                        "x.resource_id IS NOT NULL",
+                        {"amount_cents": ("SUM", "x.amount_cents"), "line_count": ("COUNT", "*"),
+                         "first_start_at": ("MIN", "x.start_at"),
+                         "last_end_at": ("MAX", f"COALESCE(x.end_at, {_LINE_MONTH_END})"),
+                         "last_written_end_at": ("MAX", "COALESCE(x.end_at, x.inserted_at)"),
+                         "last_inserted_at": ("MAX", "x.inserted_at")},
+                        {"resource_id": "x.resource_id", "period": MONTH}, f"x.resource_id = k.resource_id AND {_IN_MONTH}"),
         Extremes("agg_cost_invoice", "cloud_cost_lines",
                  {"period": MONTH, "provider_invoice_id": "x.provider_invoice_id"}, "TRUE",
                  {"line_count": ("COUNT", "*"), "last_written_end_at": ("MAX", "COALESCE(x.end_at, x.inserted_at)"),
@@ -377,19 +371,15 @@ EXTREMES: dict[str, list[Extremes]] = {
     ],
 }
 
+
 def _fill_cost_resource() -> str:
-    """agg_cost_resource from all the raw lines at once (a rebuild), its carried columns joined in, not updated after."""
-    extremes = EXTREMES["cloud_cost_lines"][0]
-    return (
-        f"INSERT INTO agg_cost_resource ({', '.join(extremes.columns)}, {', '.join(CARRIED)})\n"
-        f"SELECT b.*, COALESCE(d.tenant_id, r.tenant_id), r.first_seen_at, r.deleted_at, nx.through\n"
-        f"FROM ({extremes.grouped('cloud_cost_lines AS x')}) AS b\n"
-        "LEFT JOIN cloud_resources AS r ON r.id = b.resource_id LEFT JOIN cloud_deployments AS d ON d.id = r.deployment_id\n"
+    """agg_cost_resource from all the raw lines at once (a rebuild): next_through by one grouping, not a lookup."""
+    return EXTREMES["cloud_cost_lines"][0]._select(
+        "cloud_cost_lines AS x", "nx.through",
         f"LEFT JOIN (SELECT x.resource_id, CAST({MONTH} - INTERVAL '1 month' AS date) AS period, "
         "LEAST(MAX(COALESCE(x.end_at, x.inserted_at)), MAX(x.inserted_at)) AS through FROM cloud_cost_lines AS x "
         "WHERE x.resource_id IS NOT NULL GROUP BY 1, 2) AS nx ON nx.resource_id = b.resource_id AND nx.period = b.period\n"
-        "ORDER BY 1, 2, 3;\n"  # a month's rows together: the estimate reads a month of them
-    )
+    ) + ";\n"
 
 
 # A resource's tenant, deployment, first_seen_at or deleted_at changed, or a deployment's tenant: its rows' copies.
